@@ -1,0 +1,7 @@
+package config
+
+// Validate checks c against the rules of spec version v and returns the diagnostics, with
+// JSON paths but without positions (Parse adds them).
+func Validate(c *Config, v Version) Report {
+	return nil
+}

@@ -1,0 +1,14 @@
+module github.com/flint-provision/flint
+
+go 1.26.8
+
+require (
+	github.com/coreos/go-json v0.0.0-20231102161613-e49c8866685a
+	github.com/coreos/go-semver v0.3.1
+	github.com/spf13/cobra v1.10.2
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)
