@@ -3,5 +3,8 @@ package config
 // Validate checks c against the rules of spec version v and returns the diagnostics, with
 // JSON paths but without positions (Parse adds them).
 func Validate(c *Config, v Version) Report {
-	return nil
+	r := &reporter{}
+	validateIgnition(c, v, r)
+	validateSystemd(c, v, r)
+	return r.report
 }
