@@ -37,7 +37,7 @@ func (d *decoder) decode(n json.Node, v reflect.Value, p Path, gates map[string]
 		}
 		s := reflect.MakeSlice(v.Type(), len(list), len(list))
 		for i, e := range list {
-			d.decode(e, s.Index(i), p.Append(i), nil)
+			d.decode(e, s.Index(i), p.Append(i), gates)
 		}
 		v.Set(s)
 	case reflect.String:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	json "github.com/coreos/go-json"
 )
@@ -53,7 +54,7 @@ func parse(data []byte) (*Parsed, Report) {
 	}
 	src := &Source{data: data}
 	if err := json.Unmarshal(data, &src.root); err != nil {
-		line, col := src.Position(errorOffset(err))
+		line, col := src.Position(errorOffset(data, err))
 		r.report = append(r.report, Diagnostic{Severity: SeverityError, Line: line, Column: col,
 			Err: fmt.Errorf("%w: %s", ErrSyntax, jsonErrorText(err))})
 		return nil, r.report
@@ -131,14 +132,20 @@ func notJSONConfig(data []byte) error {
 	return nil
 }
 
-func errorOffset(err error) int {
+// errorOffset is the byte offset a JSON error is about: the offending byte of a syntax error,
+// the first byte of a number that does not fit.
+func errorOffset(data []byte, err error) int {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return int(se.Offset) - 1
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return int(te.Offset) - 1
+		off := min(int(te.Offset), len(data))
+		if i := bytes.LastIndex(data[:off], []byte(strings.TrimPrefix(te.Value, "number "))); i >= 0 {
+			return i
+		}
+		return off
 	}
 	return 0
 }
