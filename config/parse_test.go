@@ -184,7 +184,9 @@ func TestParseFieldGates(t *testing.T) {
 		{"proxy", `"ignition":{"version":"%s","proxy":{"httpProxy":"http://p"}}`, "3.1.0",
 			func(c *Config) bool { return c.Ignition.Proxy.HTTPProxy != nil }},
 		{"merge compression", `"ignition":{"version":"%s","config":{"merge":[{"source":"http://a","compression":"gzip"}]}}`, "3.1.0",
-			func(c *Config) bool { return len(c.Ignition.Config.Merge) == 1 && c.Ignition.Config.Merge[0].Compression != nil }},
+			func(c *Config) bool {
+				return len(c.Ignition.Config.Merge) == 1 && c.Ignition.Config.Merge[0].Compression != nil
+			}},
 		{"file contents compression", `"ignition":{"version":"%s"},"storage":{"files":[{"path":"/a","contents":{"compression":"gzip"}}]}`, "3.0.0",
 			func(c *Config) bool { return c.Storage.Files[0].Contents.Compression != nil }},
 		{"httpHeaders", `"ignition":{"version":"%s"},"storage":{"files":[{"path":"/a","contents":{"source":"http://x","httpHeaders":[{"name":"a","value":"b"}]}}]}`, "3.1.0",
