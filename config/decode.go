@@ -16,53 +16,62 @@ type decoder struct {
 	src     *Source
 	version Version
 	rep     *reporter
+	path    Path // the path being decoded, a stack shared by all calls; copied only for diagnostics
 }
 
-func (d *decoder) decode(n json.Node, v reflect.Value, p Path, gates map[string]Version) {
+func (d *decoder) push(e any) { d.path = append(d.path, e) }
+func (d *decoder) pop()       { d.path = d.path[:len(d.path)-1] }
+
+// here returns a copy of the current path, for a diagnostic to keep.
+func (d *decoder) here() Path { return slices.Clone(d.path) }
+
+func (d *decoder) decode(n json.Node, v reflect.Value, gates map[string]Version) {
 	if n.Value == nil { // null leaves the field unset
 		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		nv := reflect.New(v.Type().Elem())
-		d.decode(n, nv.Elem(), p, gates)
+		d.decode(n, nv.Elem(), gates)
 		v.Set(nv)
 	case reflect.Struct:
-		d.decodeStruct(n, v, p, gates)
+		d.decodeStruct(n, v, gates)
 	case reflect.Slice:
 		list, ok := n.Value.([]json.Node)
 		if !ok {
-			d.typeError(n, p, "a list")
+			d.typeError(n, "a list")
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(list), len(list))
 		for i, e := range list {
-			d.decode(e, s.Index(i), p.Append(i), gates)
+			d.push(i)
+			d.decode(e, s.Index(i), gates)
+			d.pop()
 		}
 		v.Set(s)
 	case reflect.String:
 		s, ok := n.Value.(string)
 		if !ok {
-			d.typeError(n, p, "a string")
+			d.typeError(n, "a string")
 			return
 		}
 		v.SetString(s)
 	case reflect.Bool:
 		b, ok := n.Value.(bool)
 		if !ok {
-			d.typeError(n, p, "a boolean")
+			d.typeError(n, "a boolean")
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int:
 		if _, ok := n.Value.(float64); !ok {
-			d.typeError(n, p, "an integer")
+			d.typeError(n, "an integer")
 			return
 		}
 		text := string(d.src.data[n.Start : n.End+1])
 		i, err := strconv.ParseInt(text, 10, 64)
 		if err != nil || int64(int(i)) != i {
-			d.rep.errorf(p, fmt.Errorf("%w: expected an integer, found %s", ErrType, text))
+			d.rep.errorf(d.here(), fmt.Errorf("%w: expected an integer, found %s", ErrType, text))
 			return
 		}
 		v.SetInt(i)
@@ -71,10 +80,10 @@ func (d *decoder) decode(n json.Node, v reflect.Value, p Path, gates map[string]
 	}
 }
 
-func (d *decoder) decodeStruct(n json.Node, v reflect.Value, p Path, gates map[string]Version) {
+func (d *decoder) decodeStruct(n json.Node, v reflect.Value, gates map[string]Version) {
 	obj, ok := n.Value.(map[string]json.Node)
 	if !ok {
-		d.typeError(n, p, "an object")
+		d.typeError(n, "an object")
 		return
 	}
 	si := infoOf(v.Type())
@@ -91,26 +100,27 @@ func (d *decoder) decodeStruct(n json.Node, v reflect.Value, p Path, gates map[s
 			f, exact = si.folded[lowerASCII(k)], false
 		}
 		if f == nil {
-			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: p.Append(k), OnKey: true,
+			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: d.here().Append(k), OnKey: true,
 				Err: fmt.Errorf("%w %s", ErrUnknownKey, k)})
 			continue
 		}
-		fp := p.Append(f.name)
 		if since := f.sinceIn(gates); d.version.LessThan(since) {
-			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: fp, OnKey: true,
+			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: d.here().Append(f.name), OnKey: true,
 				Err: fmt.Errorf("%w: %s was introduced in spec %s and is ignored in %s", ErrFieldTooNew, k, since, d.version)})
 			continue
 		}
 		if !exact {
-			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: fp, OnKey: true,
+			d.rep.report = append(d.rep.report, Diagnostic{Severity: SeverityWarning, Path: d.here().Append(f.name), OnKey: true,
 				Err: fmt.Errorf("%w %s (keys are case-sensitive: did you mean %s?)", ErrUnknownKey, k, f.name)})
 		}
-		d.decode(c, v.FieldByIndex(f.index), fp, f.gates)
+		d.push(f.name)
+		d.decode(c, v.FieldByIndex(f.index), f.gates)
+		d.pop()
 	}
 }
 
-func (d *decoder) typeError(n json.Node, p Path, want string) {
-	d.rep.errorf(p, fmt.Errorf("%w: expected %s, found %s", ErrType, want, jsonKind(n.Value)))
+func (d *decoder) typeError(n json.Node, want string) {
+	d.rep.errorf(d.here(), fmt.Errorf("%w: expected %s, found %s", ErrType, want, jsonKind(n.Value)))
 }
 
 func jsonKind(v any) string {

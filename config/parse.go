@@ -74,7 +74,7 @@ func parse(data []byte) (*Parsed, Report) {
 	}
 	p := &Parsed{Declared: v, Source: src}
 	d := decoder{src: src, version: v, rep: r}
-	d.decode(src.root, reflect.ValueOf(&p.Config).Elem(), nil, nil)
+	d.decode(src.root, reflect.ValueOf(&p.Config).Elem(), nil)
 	r.report = append(r.report, Validate(&p.Config, v)...)
 	upTranslate(&p.Config, v)
 	return p, r.report
