@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -65,7 +66,8 @@ func compareFile(t *testing.T, name string, want []byte) bool {
 		return false
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go generate ./config (-committed +generated):\n%s", name, cmp.Diff(string(got), string(want)))
+		t.Errorf("%s is stale: run go generate ./config (-committed +generated):\n%s", name,
+			cmp.Diff(strings.Split(string(got), "\n"), strings.Split(string(want), "\n")))
 		return false
 	}
 	return true
@@ -98,9 +100,15 @@ func walkFields(t reflect.Type, gates map[string]Version, v Version, fn func(spe
 	}
 }
 
-// compileSchema compiles the schema of version v with the reference JSON Schema implementation.
+// compiledSchemas caches compileSchema's results: the rule tables compile each version many times.
+var compiledSchemas sync.Map // version string → *jsonschema.Schema
+
+// compileSchema compiles the schema of version v with an independent JSON Schema implementation.
 func compileSchema(t *testing.T, v Version) *jsonschema.Schema {
 	t.Helper()
+	if sch, ok := compiledSchemas.Load(v.String()); ok {
+		return sch.(*jsonschema.Schema)
+	}
 	data, err := Schema(v)
 	if err != nil {
 		t.Fatalf("Schema(%s): %v", v, err)
@@ -118,6 +126,7 @@ func compileSchema(t *testing.T, v Version) *jsonschema.Schema {
 	if err != nil {
 		t.Fatalf("Compile(Schema(%s)): %v", v, err)
 	}
+	compiledSchemas.Store(v.String(), sch)
 	return sch
 }
 
