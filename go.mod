@@ -5,11 +5,13 @@ go 1.26.8
 require (
 	github.com/coreos/go-json v0.0.0-20231102161613-e49c8866685a
 	github.com/coreos/go-semver v0.3.1
+	github.com/google/go-cmp v0.7.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 )
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	golang.org/x/text v0.14.0 // indirect
 )
