@@ -17,8 +17,8 @@ func IgnitionJSON(files, units int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"path":"/etc/flint/d%03d/file-%05d.conf","mode":420,"overwrite":true,"user":{"name":"core"},`+
-			`"contents":{"source":"data:,key%%3Dvalue-%05d%%0Aother%%3D1%%0A"}}`, i%100, i, i)
+		fmt.Fprintf(&b, `{"path":"/etc/flint/f%05d.conf","mode":420,"overwrite":true,`+
+			`"contents":{"source":"data:,id%%3D%05d%%0A"}}`, i, i)
 	}
 	b.WriteString(`]},"systemd":{"units":[`)
 	for i := 0; i < units; i++ {
