@@ -17,7 +17,7 @@ func IgnitionJSON(files, units int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"path":"/etc/flint/f%05d.conf","mode":420,"overwrite":true,`+
+		fmt.Fprintf(&b, `{"path":"/etc/flint/f%05d.conf","mode":420,`+
 			`"contents":{"source":"data:,id%%3D%05d%%0A"}}`, i, i)
 	}
 	b.WriteString(`]},"systemd":{"units":[`)
