@@ -1,0 +1,160 @@
+// Package stages holds the agent's provisioning stages. Each stage is a small registered unit
+// that first computes a plan — the actions it would take, from the config and the observed
+// state of the machine — and then applies it. `flint plan` prints plans; `flint apply` runs
+// them. Stages run in Order; each one is also a separate process at first boot (one systemd
+// unit per stage), so anything a later stage needs is kept in the state directory.
+package stages
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/flint-provision/flint/config"
+	"github.com/flint-provision/flint/internal/rootfs"
+)
+
+// Order is the order the stages run in at first boot.
+var Order = []string{"fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount"}
+
+// Stage is one provisioning stage.
+type Stage interface {
+	// Name is the stage's name as in Order.
+	Name() string
+	// Plan computes what the stage would do. It reads the machine's state and may fetch
+	// remote resources, but changes nothing.
+	Plan(ctx context.Context, env *Env) (*Plan, error)
+}
+
+// Action is one step of a plan.
+type Action interface {
+	// Describe says what the action does, for people: "write /etc/motd (23 bytes, 0644, 0:0)".
+	Describe() string
+	// Apply carries the action out.
+	Apply(ctx context.Context, env *Env) error
+}
+
+// Sourced is implemented by actions that come from one config entry, so that a failure can
+// name the config position.
+type Sourced interface {
+	// ConfigPath is the JSON path of the config entry the action comes from.
+	ConfigPath() config.Path
+}
+
+// Plan is a stage's list of actions.
+type Plan struct {
+	Stage   string
+	Actions []Action
+}
+
+// MarshalJSON renders a plan for `flint plan --format json`.
+func (p *Plan) MarshalJSON() ([]byte, error) {
+	type action struct {
+		Action string `json:"action"`
+		Config string `json:"config,omitempty"`
+	}
+	out := struct {
+		Stage   string   `json:"stage"`
+		Actions []action `json:"actions"`
+	}{Stage: p.Stage, Actions: make([]action, 0, len(p.Actions))}
+	for _, a := range p.Actions {
+		e := action{Action: a.Describe()}
+		if s, ok := a.(Sourced); ok && len(s.ConfigPath()) > 0 {
+			e.Config = s.ConfigPath().String()
+		}
+		out.Actions = append(out.Actions, e)
+	}
+	return json.Marshal(out)
+}
+
+// Env is what stages work with.
+type Env struct {
+	// Root is the target root (/sysroot at first boot).
+	Root rootfs.Root
+	// StateDir keeps what stages hand each other (/run/flint).
+	StateDir string
+	// Platform is the platform id (aws, qemu, metal, file, ...).
+	Platform string
+	// Config is the config to apply; the fetch stages set it, later stages load it from the cache.
+	Config *config.Config
+	// Resources fetches the data of a config Resource, verified against its hash.
+	Resources ResourceGetter
+	// Accounts resolves user and group names in the target root.
+	Accounts Accounts
+	// Log receives one line per operation (started, finished, failed).
+	Log *slog.Logger
+}
+
+// ResourceGetter returns the verified (decompressed, hash-checked) bytes of a Resource.
+type ResourceGetter interface {
+	Get(ctx context.Context, r *config.Resource) ([]byte, error)
+}
+
+var registry = map[string]Stage{}
+
+// Register adds a stage; stage files call it from init.
+func Register(s Stage) {
+	if _, dup := registry[s.Name()]; dup {
+		panic("stages: duplicate stage " + s.Name())
+	}
+	registry[s.Name()] = s
+}
+
+// ErrUnknownStage is returned for a stage name that is not in Order.
+var ErrUnknownStage = errors.New("unknown stage")
+
+// Get returns the stage called name.
+func Get(name string) (Stage, error) {
+	s, ok := registry[name]
+	if !ok {
+		names := make([]string, 0, len(registry))
+		for n := range registry {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("%w %q (stages: %v)", ErrUnknownStage, name, names)
+	}
+	return s, nil
+}
+
+// StepError is the failure of one action, with the config entry it came from.
+type StepError struct {
+	Stage  string
+	Action string
+	Path   config.Path // empty when the action has no single config entry
+	Err    error
+}
+
+func (e *StepError) Error() string {
+	if len(e.Path) > 0 {
+		return fmt.Sprintf("%s: %s [%s]: %v", e.Stage, e.Action, e.Path, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.Stage, e.Action, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Apply carries out a plan's actions in order, logging each one, and stops at the first failure.
+func Apply(ctx context.Context, env *Env, p *Plan) error {
+	for i, a := range p.Actions {
+		desc := a.Describe()
+		attrs := []any{"stage", p.Stage, "op", i + 1}
+		var path config.Path
+		if s, ok := a.(Sourced); ok {
+			path = s.ConfigPath()
+			if len(path) > 0 {
+				attrs = append(attrs, "config", path.String())
+			}
+		}
+		env.Log.Info("[started] "+desc, attrs...)
+		if err := a.Apply(ctx, env); err != nil {
+			env.Log.Error("[failed] "+desc, append(attrs, "error", err.Error())...)
+			return &StepError{Stage: p.Stage, Action: desc, Path: path, Err: err}
+		}
+		env.Log.Info("[finished] "+desc, attrs...)
+	}
+	return nil
+}
