@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -64,7 +65,7 @@ func Merge(parent, child *Config) (*Config, Transcript) {
 	m := &merger{}
 	out := new(Config)
 	m.mergeStruct(reflect.ValueOf(out).Elem(), reflect.ValueOf(parent).Elem(), reflect.ValueOf(child).Elem())
-	return out, m.tr
+	return out, m.transcript()
 }
 
 // mergeKind says how a field merges.
@@ -192,9 +193,10 @@ type childEntry struct {
 // (stacks, pushed and popped as the merge descends), the transcript, and arenas that keep the
 // allocation count of large merges low.
 type merger struct {
-	out Path
-	in  [2]Path
-	tr  Transcript
+	out    Path
+	in     [2]Path
+	chunk  []Mapping // the transcript being recorded: full chunks, then the current one
+	chunks [][]Mapping
 
 	paths   []any // backing store for transcript paths
 	indexes []any // list indexes, boxed once
@@ -245,9 +247,38 @@ func (m *merger) clone(p Path) Path {
 	return Path(m.paths[start : start+n : start+n])
 }
 
-// record notes that the current output value came from the current path of side from.
+// record notes that the current output value came from the current path of side from. Where
+// the two paths are equal, as they are for most of an unchanged parent, they share one copy.
 func (m *merger) record(from int) {
-	m.tr = append(m.tr, Mapping{Out: m.clone(m.out), From: from, In: m.clone(m.in[from])})
+	out := m.clone(m.out)
+	in := out
+	if !slices.Equal(m.out, m.in[from]) {
+		in = m.clone(m.in[from])
+	}
+	if len(m.chunk) == cap(m.chunk) {
+		if m.chunk != nil {
+			m.chunks = append(m.chunks, m.chunk)
+		}
+		m.chunk = make([]Mapping, 0, 1024)
+	}
+	m.chunk = append(m.chunk, Mapping{Out: out, From: from, In: in})
+}
+
+// transcript returns the recorded mappings as one slice. They are kept in chunks while the
+// merge runs because growing one large slice of pointers costs more than the merge itself.
+func (m *merger) transcript() Transcript {
+	n := len(m.chunk)
+	for _, c := range m.chunks {
+		n += len(c)
+	}
+	if n == 0 {
+		return nil
+	}
+	tr := make(Transcript, 0, n)
+	for _, c := range m.chunks {
+		tr = append(tr, c...)
+	}
+	return append(tr, m.chunk...)
 }
 
 // clonePointer returns a new pointer to a copy of what p points to. The model's pointers all
