@@ -49,7 +49,7 @@ type Mapping struct {
 // to a YAML position). It has one Mapping per set leaf (a non-nil pointer, a non-zero scalar,
 // a string list item) and one per struct (list entry or nested object) that came whole from one
 // input, recorded after that struct's leaves. A struct merged from both inputs has no mapping
-// of its own; its leaves have theirs.
+// of its own; its leaves have theirs. Out and In may share memory: treat them as read-only.
 type Transcript []Mapping
 
 // Merge merges child into parent as the reference does (§5.1–§5.3) and returns the result,

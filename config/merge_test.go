@@ -323,7 +323,7 @@ func TestMergeNil(t *testing.T) {
 
 func TestMergeTranscript(t *testing.T) {
 	parent := &Config{
-		Ignition: Ignition{Version: "3.5.0", Timeouts: Timeouts{HTTPTotal: mptr(5)}},
+		Ignition:        Ignition{Version: "3.5.0", Timeouts: Timeouts{HTTPTotal: mptr(5)}},
 		KernelArguments: KernelArguments{ShouldExist: []string{"a", "b"}},
 		Storage: Storage{
 			Files: []File{
@@ -334,7 +334,7 @@ func TestMergeTranscript(t *testing.T) {
 		},
 	}
 	child := &Config{
-		Ignition: Ignition{Version: "3.6.0"},
+		Ignition:        Ignition{Version: "3.6.0"},
 		KernelArguments: KernelArguments{ShouldExist: []string{"c", "a"}},
 		Storage: Storage{
 			Files: []File{{Node: Node{Path: "/f"}, Contents: Resource{Source: mptr("data:,x")}}},
@@ -589,9 +589,10 @@ func TestMergeKeyCoversLists(t *testing.T) {
 	walk(reflect.TypeFor[Config](), "$")
 }
 
+// BenchmarkMerge merges two configs of n files each, half of the child's files merging with
+// the parent's and half new; the sizes show that the cost grows linearly.
 func BenchmarkMerge(b *testing.B) {
-	const n = 10000
-	build := func(first int) *Config {
+	build := func(first, n int) *Config {
 		c := &Config{Ignition: Ignition{Version: "3.6.0"}}
 		c.Storage.Files = make([]File, n)
 		for i := range c.Storage.Files {
@@ -603,10 +604,13 @@ func BenchmarkMerge(b *testing.B) {
 		}
 		return c
 	}
-	// Half of the child's files merge with the parent's, half are new.
-	parent, child := build(0), build(n/2)
-	b.ReportAllocs()
-	for b.Loop() {
-		Merge(parent, child)
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			parent, child := build(0, n), build(n/2, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				Merge(parent, child)
+			}
+		})
 	}
 }
