@@ -46,11 +46,44 @@ type Mapping struct {
 
 // Transcript lists where the values of a merged config came from, so that a diagnostic about
 // the result can point at the input that holds the value (the YAML translator maps it further
-// to a YAML position). It has one Mapping per set leaf (a non-nil pointer, a non-zero scalar,
-// a string list item) and one per struct (list entry or nested object) that came whole from one
-// input, recorded after that struct's leaves. A struct merged from both inputs has no mapping
-// of its own; its leaves have theirs. Out and In may share memory: treat them as read-only.
+// to a YAML position). It is compact: one Mapping per list entry of the result and one per set
+// leaf (non-nil pointer, non-zero scalar) of the structs merged from both inputs. A list entry
+// taken whole from one input stands for everything inside it: its leaves are found through
+// the entry, with the rest of the path unchanged (see Lookup). An entry merged from both inputs
+// maps to the child's entry, whose key it has; its leaves have mappings of their own. Out and
+// In may share memory: treat them as read-only.
 type Transcript []Mapping
+
+// TranscriptIndex finds the mappings of a transcript by output path.
+type TranscriptIndex struct {
+	t     Transcript
+	byOut map[string]int
+}
+
+// Index indexes t by output path, so that many lookups stay linear in all.
+func (t Transcript) Index() TranscriptIndex {
+	byOut := make(map[string]int, len(t))
+	for i, m := range t {
+		byOut[m.Out.String()] = i
+	}
+	return TranscriptIndex{t: t, byOut: byOut}
+}
+
+// Lookup returns which input the value at path out of the merged config came from, and its
+// path there: by the mapping of out itself or else of its nearest mapped ancestor, with the
+// rest of out appended. ok is false when nothing on the way is mapped, as for a struct that
+// was merged from both inputs.
+func (x TranscriptIndex) Lookup(out Path) (from int, in Path, ok bool) {
+	for k := len(out); k >= 0; k-- {
+		i, found := x.byOut[out[:k].String()]
+		if !found {
+			continue
+		}
+		m := x.t[i]
+		return m.From, m.In.Append(out[k:]...), true
+	}
+	return 0, nil, false
+}
 
 // Merge merges child into parent as the reference does (§5.1–§5.3) and returns the result,
 // which shares no memory with the inputs, and its transcript. A nil input counts as empty.
@@ -310,48 +343,42 @@ func (m *merger) clonePointer(p reflect.Value) reflect.Value {
 	return n
 }
 
-// copyValue deep-copies s, found at the current path of side from, into dst, recording what
-// it copies. It reports whether anything set was copied.
-func (m *merger) copyValue(dst, s reflect.Value, from int) bool {
+// copyValue deep-copies s into dst, which is zero.
+func (m *merger) copyValue(dst, s reflect.Value) {
 	switch s.Kind() {
 	case reflect.Pointer:
-		if s.IsNil() {
-			return false
+		if !s.IsNil() {
+			dst.Set(m.clonePointer(s))
 		}
-		dst.Set(m.clonePointer(s))
 	case reflect.Struct:
-		copied := false
 		for _, f := range mergePlanOf(s.Type()) {
-			m.push(f.name, from, f.name)
-			copied = m.copyValue(dst.FieldByIndex(f.index), s.FieldByIndex(f.index), from) || copied
-			m.pop(from)
-		}
-		if !copied {
-			return false
+			m.copyValue(dst.FieldByIndex(f.index), s.FieldByIndex(f.index))
 		}
 	case reflect.Slice:
 		n := s.Len()
 		if n == 0 {
-			return false
+			return
 		}
 		out := reflect.MakeSlice(s.Type(), n, n)
-		copied := false
-		for i := 0; i < n; i++ {
-			x := m.index(i)
-			m.push(x, from, x)
-			copied = m.copyValue(out.Index(i), s.Index(i), from) || copied
-			m.pop(from)
+		if s.Type().Elem().Kind() == reflect.String {
+			reflect.Copy(out, s)
+		} else {
+			for i := 0; i < n; i++ {
+				m.copyValue(out.Index(i), s.Index(i))
+			}
 		}
 		dst.Set(out)
-		return copied
 	default:
-		if s.IsZero() {
-			return false
-		}
 		dst.Set(s)
 	}
+}
+
+// copyEntry copies list entry s, at index i of side from, to dst at index n of the result.
+func (m *merger) copyEntry(dst, s reflect.Value, n, from, i int) {
+	m.push(m.index(n), from, m.index(i))
+	m.copyValue(dst, s)
 	m.record(from)
-	return true
+	m.pop(from)
 }
 
 // mergeStruct merges the structs p and c into dst, which is zero.
@@ -369,10 +396,13 @@ func (m *merger) mergeStruct(dst, p, c reflect.Value) {
 				m.record(FromChild)
 			}
 		case mergePointer:
+			from, s := FromChild, cf
 			if cf.IsNil() {
-				m.copyValue(d, pf, FromParent)
-			} else {
-				m.copyValue(d, cf, FromChild)
+				from, s = FromParent, pf
+			}
+			if !s.IsNil() {
+				d.Set(m.clonePointer(s))
+				m.record(from)
 			}
 		case mergeStruct:
 			m.mergeStruct(d, pf, cf)
@@ -421,14 +451,10 @@ func (m *merger) appendList(dst, p, c reflect.Value) {
 	}
 	out := reflect.MakeSlice(p.Type(), np+nc, np+nc)
 	for i := 0; i < np; i++ {
-		m.push(m.index(i), FromParent, m.index(i))
-		m.copyValue(out.Index(i), p.Index(i), FromParent)
-		m.pop(FromParent)
+		m.copyEntry(out.Index(i), p.Index(i), i, FromParent, i)
 	}
 	for j := 0; j < nc; j++ {
-		m.push(m.index(np+j), FromChild, m.index(j))
-		m.copyValue(out.Index(np+j), c.Index(j), FromChild)
-		m.pop(FromChild)
+		m.copyEntry(out.Index(np+j), c.Index(j), np+j, FromChild, j)
 	}
 	dst.Set(out)
 }
@@ -450,9 +476,7 @@ func (m *merger) keyedList(dst, p, c reflect.Value, field int, keys map[string]c
 		ce, ok := keys[key]
 		switch {
 		case !ok:
-			m.push(m.index(n), FromParent, m.index(i))
-			m.copyValue(out.Index(n), pe, FromParent)
-			m.pop(FromParent)
+			m.copyEntry(out.Index(n), pe, n, FromParent, i)
 			n++
 		case ce.field != field:
 			// The child has this key in another list of the group: its entry replaces this one.
@@ -463,8 +487,9 @@ func (m *merger) keyedList(dst, p, c reflect.Value, field int, keys map[string]c
 			if pe.Kind() == reflect.Struct {
 				m.mergeStruct(out.Index(n), pe, c.Index(ce.index))
 			} else {
-				m.copyValue(out.Index(n), c.Index(ce.index), FromChild)
+				out.Index(n).Set(c.Index(ce.index))
 			}
+			m.record(FromChild)
 			m.popBoth()
 			n++
 		}
@@ -474,9 +499,7 @@ func (m *merger) keyedList(dst, p, c reflect.Value, field int, keys map[string]c
 		if _, ok := parentKeys[mergeKey(ce)]; ok {
 			continue
 		}
-		m.push(m.index(n), FromChild, m.index(j))
-		m.copyValue(out.Index(n), ce, FromChild)
-		m.pop(FromChild)
+		m.copyEntry(out.Index(n), ce, n, FromChild, j)
 		n++
 	}
 	if n > 0 {

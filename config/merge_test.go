@@ -79,15 +79,15 @@ func TestMerge(t *testing.T) {
 		{
 			name: "keyed entries merge, new child entries follow the parent's in child order",
 			parent: Config{Passwd: Passwd{
-				Users:  []PasswdUser{{Name: "a", UID: mptr(1), Shell: mptr("/bin/sh")}, {Name: "b"}},
+				Users:  []PasswdUser{{Name: "a", UID: mptr(1), Shell: mptr("/bin/sh")}, {Name: "b", Groups: []string{"x", "y"}}},
 				Groups: []PasswdGroup{{Name: "g", Gid: mptr(10)}},
 			}},
 			child: Config{Passwd: Passwd{
-				Users:  []PasswdUser{{Name: "d"}, {Name: "a", Shell: mptr("/bin/bash")}, {Name: "c"}},
+				Users:  []PasswdUser{{Name: "d", SSHAuthorizedKeys: []string{"k1", "k2"}}, {Name: "a", Shell: mptr("/bin/bash")}, {Name: "c"}},
 				Groups: []PasswdGroup{{Name: "g", System: mptr(true)}},
 			}},
 			want: Config{Passwd: Passwd{
-				Users:  []PasswdUser{{Name: "a", UID: mptr(1), Shell: mptr("/bin/bash")}, {Name: "b"}, {Name: "d"}, {Name: "c"}},
+				Users:  []PasswdUser{{Name: "a", UID: mptr(1), Shell: mptr("/bin/bash")}, {Name: "b", Groups: []string{"x", "y"}}, {Name: "d", SSHAuthorizedKeys: []string{"k1", "k2"}}, {Name: "c"}},
 				Groups: []PasswdGroup{{Name: "g", Gid: mptr(10), System: mptr(true)}},
 			}},
 		},
@@ -353,13 +353,14 @@ func TestMergeTranscript(t *testing.T) {
 		p(FromChild, Path{"storage", "raid", 0, "name"}, Path{"storage", "raid", 0, "name"}),
 		p(FromParent, Path{"storage", "raid", 0, "options", 0}, Path{"storage", "raid", 0, "options", 0}),
 		p(FromChild, Path{"storage", "raid", 0, "options", 1}, Path{"storage", "raid", 0, "options", 0}),
+		p(FromChild, Path{"storage", "raid", 0}, Path{"storage", "raid", 0}),
 		// /gone is dropped: the child has a link there.
 		p(FromChild, Path{"storage", "files", 0, "path"}, Path{"storage", "files", 0, "path"}),
 		p(FromParent, Path{"storage", "files", 0, "contents", "compression"}, Path{"storage", "files", 1, "contents", "compression"}),
 		p(FromChild, Path{"storage", "files", 0, "contents", "source"}, Path{"storage", "files", 0, "contents", "source"}),
 		p(FromParent, Path{"storage", "files", 0, "mode"}, Path{"storage", "files", 1, "mode"}),
-		p(FromChild, Path{"storage", "links", 0, "path"}, Path{"storage", "links", 0, "path"}),
-		p(FromChild, Path{"storage", "links", 0, "target"}, Path{"storage", "links", 0, "target"}),
+		p(FromChild, Path{"storage", "files", 0}, Path{"storage", "files", 0}),
+		// Taken whole: one mapping stands for the entry and everything in it.
 		p(FromChild, Path{"storage", "links", 0}, Path{"storage", "links", 0}),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -387,24 +388,26 @@ func lookupPath(v reflect.Value, p Path) (reflect.Value, bool) {
 	return v, true
 }
 
-// setLeaves returns the paths of the set leaves of v: non-nil pointers, non-zero scalars.
-func setLeaves(v reflect.Value, p Path, out *[]string) {
+// walkMerged collects the paths of the set leaves of v (non-nil pointers, non-zero scalars)
+// and of its list entries.
+func walkMerged(v reflect.Value, p Path, leaves, entries *[]Path) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
-			*out = append(*out, p.String())
+			*leaves = append(*leaves, p)
 		}
 	case reflect.Struct:
 		for _, f := range infoOf(v.Type()).fields {
-			setLeaves(v.FieldByIndex(f.index), p.Append(f.name), out)
+			walkMerged(v.FieldByIndex(f.index), p.Append(f.name), leaves, entries)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			setLeaves(v.Index(i), p.Append(i), out)
+			*entries = append(*entries, p.Append(i))
+			walkMerged(v.Index(i), p.Append(i), leaves, entries)
 		}
 	default:
 		if !v.IsZero() {
-			*out = append(*out, p.String())
+			*leaves = append(*leaves, p)
 		}
 	}
 }
@@ -451,7 +454,7 @@ func mergeInputs() (parent, child *Config) {
 		},
 		KernelArguments: KernelArguments{ShouldExist: []string{"z"}, ShouldNotExist: []string{"y"}},
 		Passwd: Passwd{
-			Users:  []PasswdUser{{Name: "u", Shell: mptr("/bin/sh"), Groups: []string{"h"}}, {Name: "v"}},
+			Users:  []PasswdUser{{Name: "u", Shell: mptr("/bin/sh"), Groups: []string{"h"}}, {Name: "v", Groups: []string{"a", "b"}}},
 			Groups: []PasswdGroup{{Name: "h"}},
 		},
 		Storage: Storage{
@@ -471,39 +474,82 @@ func mergeInputs() (parent, child *Config) {
 	return parent, child
 }
 
-// TestMergeTranscriptComplete checks that every set leaf of a merged config has exactly one
-// mapping, and that the mapping leads to an equal value in the input it names.
+// TestMergeTranscriptComplete checks that every set leaf of a merged config leads, through
+// the transcript, to an equal value in the input it names, and every list entry to an entry
+// of that input.
 func TestMergeTranscriptComplete(t *testing.T) {
 	parent, child := mergeInputs()
 	got, tr := Merge(parent, child)
 	inputs := [2]reflect.Value{reflect.ValueOf(parent).Elem(), reflect.ValueOf(child).Elem()}
 	out := reflect.ValueOf(got).Elem()
-	mapped := map[string]int{}
-	for _, m := range tr {
-		mapped[m.Out.String()]++
-		o, ok := lookupPath(out, m.Out)
-		if !ok {
-			t.Errorf("transcript Out %s not in the result", m.Out)
-			continue
-		}
-		in, ok := lookupPath(inputs[m.From], m.In)
-		if !ok {
-			t.Errorf("transcript In %s not in input %d", m.In, m.From)
-			continue
-		}
-		if diff := cmp.Diff(in.Interface(), o.Interface()); diff != "" {
-			t.Errorf("result at %s differs from input %d at %s (-in +out):\n%s", m.Out, m.From, m.In, diff)
-		}
-	}
-	var leaves []string
-	setLeaves(out, nil, &leaves)
+	idx := tr.Index()
+	var leaves, entries []Path
+	walkMerged(out, nil, &leaves, &entries)
 	if len(leaves) < 50 {
 		t.Fatalf("merged config has %d set leaves, want a richer test config", len(leaves))
 	}
 	for _, l := range leaves {
-		if n := mapped[l]; n != 1 {
-			t.Errorf("leaf %s has %d transcript mappings, want 1", l, n)
+		from, in, ok := idx.Lookup(l)
+		if !ok {
+			t.Errorf("Lookup(%s) found no mapping", l)
+			continue
 		}
+		iv, ok := lookupPath(inputs[from], in)
+		if !ok {
+			t.Errorf("Lookup(%s) = %d, %s: no such path in that input", l, from, in)
+			continue
+		}
+		ov, _ := lookupPath(out, l)
+		if diff := cmp.Diff(iv.Interface(), ov.Interface()); diff != "" {
+			t.Errorf("result at %s differs from input %d at %s (-in +out):\n%s", l, from, in, diff)
+		}
+	}
+	outs := map[string]bool{}
+	for _, m := range tr {
+		if outs[m.Out.String()] {
+			t.Errorf("transcript maps %s twice", m.Out)
+		}
+		outs[m.Out.String()] = true
+	}
+	for _, e := range entries {
+		from, in, ok := idx.Lookup(e)
+		if !ok {
+			t.Errorf("Lookup(%s) found no mapping", e)
+			continue
+		}
+		if _, ok := lookupPath(inputs[from], in); !ok {
+			t.Errorf("Lookup(%s) = %d, %s: no such path in that input", e, from, in)
+		}
+	}
+}
+
+func TestTranscriptIndexLookup(t *testing.T) {
+	tr := Transcript{
+		{Out: Path{"storage", "files", 0}, From: FromChild, In: Path{"storage", "files", 3}},
+		{Out: Path{"storage", "files", 0, "mode"}, From: FromParent, In: Path{"storage", "files", 1, "mode"}},
+		{Out: Path{"ignition", "version"}, From: FromChild, In: Path{"ignition", "version"}},
+	}
+	tests := []struct {
+		name   string
+		out    Path
+		from   int
+		in     Path
+		wantOK bool
+	}{
+		{name: "exact", out: Path{"storage", "files", 0, "mode"}, from: FromParent, in: Path{"storage", "files", 1, "mode"}, wantOK: true},
+		{name: "entry", out: Path{"storage", "files", 0}, from: FromChild, in: Path{"storage", "files", 3}, wantOK: true},
+		{name: "through the entry", out: Path{"storage", "files", 0, "contents", "source"}, from: FromChild, in: Path{"storage", "files", 3, "contents", "source"}, wantOK: true},
+		{name: "unmapped", out: Path{"storage", "files"}},
+		{name: "root", out: nil},
+	}
+	idx := tr.Index()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, in, ok := idx.Lookup(tt.out)
+			if ok != tt.wantOK || from != tt.from || !cmp.Equal(in, tt.in) {
+				t.Errorf("Lookup(%s) = %d, %v, %v, want %d, %v, %v", tt.out, from, in, ok, tt.from, tt.in, tt.wantOK)
+			}
+		})
 	}
 }
 
