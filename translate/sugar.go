@@ -26,22 +26,30 @@ var sugars = map[reflect.Type]sugar{
 		apply: resourceSugar,
 	},
 	reflect.TypeFor[config.Unit](): {
-		keys:  map[string]func(*translator, config.Path) bool{"contents_local": localKeysAllowed},
-		apply: func(t *translator, v reflect.Value, at site, ex []extra) { contentsLocal(t, &v.Addr().Interface().(*config.Unit).Contents, at, ex) },
+		keys: map[string]func(*translator, config.Path) bool{"contents_local": localKeysAllowed},
+		apply: func(t *translator, v reflect.Value, at site, ex []extra) {
+			contentsLocal(t, &v.Addr().Interface().(*config.Unit).Contents, at, ex)
+		},
 	},
 	reflect.TypeFor[config.Dropin](): {
-		keys:  map[string]func(*translator, config.Path) bool{"contents_local": localKeysAllowed},
-		apply: func(t *translator, v reflect.Value, at site, ex []extra) { contentsLocal(t, &v.Addr().Interface().(*config.Dropin).Contents, at, ex) },
+		keys: map[string]func(*translator, config.Path) bool{"contents_local": localKeysAllowed},
+		apply: func(t *translator, v reflect.Value, at site, ex []extra) {
+			contentsLocal(t, &v.Addr().Interface().(*config.Dropin).Contents, at, ex)
+		},
 	},
 	reflect.TypeFor[config.PasswdUser](): {
 		keys:  map[string]func(*translator, config.Path) bool{"ssh_authorized_keys_local": localKeysAllowed},
 		apply: sshKeysLocal,
 	},
 	reflect.TypeFor[config.File](): {
-		apply: func(t *translator, v reflect.Value, at site, _ []extra) { t.checkMode(v.Addr().Interface().(*config.File).Mode, at, false) },
+		apply: func(t *translator, v reflect.Value, at site, _ []extra) {
+			t.checkMode(v.Addr().Interface().(*config.File).Mode, at, false)
+		},
 	},
 	reflect.TypeFor[config.Directory](): {
-		apply: func(t *translator, v reflect.Value, at site, _ []extra) { t.checkMode(v.Addr().Interface().(*config.Directory).Mode, at, true) },
+		apply: func(t *translator, v reflect.Value, at site, _ []extra) {
+			t.checkMode(v.Addr().Interface().(*config.Directory).Mode, at, true)
+		},
 	},
 }
 
