@@ -143,22 +143,72 @@ func parseYAML(data []byte) (*yaml.Node, config.Report) {
 	return root, nil
 }
 
-// syntaxError positions a yaml.v3 error: at its line, on the line's first non-blank character,
-// since yaml.v3 does not report columns.
+// syntaxError positions a yaml.v3 error. yaml.v3 names the line where the enclosing
+// construct began (the block mapping that holds the bad key), not the line of the problem, and
+// no column; so the problem line is searched for (see problemLine), and the column is the
+// line's first non-blank character.
 func syntaxError(data []byte, err error) config.Diagnostic {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	lines := lineStarts(data)
 	line := 1
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = strings.TrimPrefix(err.Error(), m[0])
 	}
-	col := 1
-	if lines := bytes.SplitN(data, []byte("\n"), line+1); line <= len(lines) {
-		text := lines[line-1]
-		col = len(text) - len(bytes.TrimLeft(text, " \t")) + 1
+	line = min(max(problemLine(data, lines, line), 1), len(lines))
+	start, end := lines[line-1], len(data)
+	if line < len(lines) {
+		end = lines[line]
 	}
+	text := data[start:end]
+	col := len(text) - len(bytes.TrimLeft(text, " \t")) + 1
 	return config.Diagnostic{Severity: config.SeverityError, Line: line, Column: col,
 		Err: fmt.Errorf("%w: %s", ErrSyntax, msg)}
+}
+
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' && i+1 < len(data) {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// problemLine finds the first line at or after the reported one whose addition makes the
+// document fail to parse: block YAML cut at a line boundary is still YAML, so the prefixes
+// that parse and those that do not are split at the problem. A binary search costs a few
+// parses, on the error path only. When the split is not clean (a flow collection or quoted
+// scalar spanning lines) the reported line is kept.
+func problemLine(data []byte, starts []int, reported int) int {
+	n := len(starts)
+	prefixParses := func(l int) bool { // the first l lines
+		end := len(data)
+		if l < n {
+			end = starts[l]
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data[:end]))
+		for {
+			var doc yaml.Node
+			if err := dec.Decode(&doc); err != nil {
+				return errors.Is(err, io.EOF)
+			}
+		}
+	}
+	if reported < 1 || reported > n || !prefixParses(reported-1) {
+		return reported
+	}
+	lo, hi := reported, n // the answer is in [lo, hi]; prefix hi fails
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if prefixParses(mid) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // readVariant reads the variant and version keys at the top of the document.
