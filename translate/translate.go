@@ -319,7 +319,8 @@ func (t *translator) into(n *yaml.Node, v reflect.Value, p config.Path, key stri
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, e := range n.Content {
-			t.value(e, s.Index(i), p.Append(i), key+"."+strconv.Itoa(i), nil, nil)
+			// A list's gates apply to each entry (merge entries gain compression in 3.1.0).
+			t.value(e, s.Index(i), p.Append(i), key+"."+strconv.Itoa(i), nil, gates)
 		}
 		v.Set(s)
 		return true
