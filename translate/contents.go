@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/flint-provision/flint/config"
 )
 
 // Prefixes of the two data URL forms that inline contents become.
@@ -30,21 +34,67 @@ var minGzipURL = len(base64Prefix) + base64.StdEncoding.EncodedLen(20)
 // form, or gzip+base64 when that is smaller still by more than gzipOverhead and mayCompress is
 // set. percentOnly forces the percent-encoded form. gzipped reports that compression was used.
 func dataURL(data []byte, percentOnly, mayCompress bool) (url string, gzipped bool) {
-	escaped := percentLen(data)
-	if percentOnly {
-		return percentURL(data, escaped), false
-	}
-	b64 := len(base64Prefix) + base64.StdEncoding.EncodedLen(len(data))
-	best := min(len(percentPrefix)+escaped, b64)
-	if mayCompress && best > minGzipURL+gzipOverhead {
-		if gz := gzipBytes(data); len(base64Prefix)+base64.StdEncoding.EncodedLen(len(gz))+gzipOverhead < best {
-			return base64URL(gz), true
+	url = plainDataURL(data, percentOnly)
+	if !percentOnly && mayCompress {
+		if gz, ok := gzipDataURL(data, len(url)); ok {
+			return gz, true
 		}
 	}
-	if len(percentPrefix)+escaped <= b64 {
-		return percentURL(data, escaped), false
+	return url, false
+}
+
+// plainDataURL is the smaller of the percent-encoded and the base64 data URL of data (the
+// percent-encoded one on a tie: it is readable), or always the percent-encoded one.
+func plainDataURL(data []byte, percentOnly bool) string {
+	escaped := percentLen(data)
+	if percentOnly || len(percentPrefix)+escaped <= len(base64Prefix)+base64.StdEncoding.EncodedLen(len(data)) {
+		return percentURL(data, escaped)
 	}
-	return base64URL(data), false
+	return base64URL(data)
+}
+
+// gzipDataURL is the gzip+base64 data URL of data when it beats a plain URL of length best by
+// more than gzipOverhead.
+func gzipDataURL(data []byte, best int) (string, bool) {
+	if best <= minGzipURL+gzipOverhead {
+		return "", false
+	}
+	gz := gzipBytes(data)
+	if len(base64Prefix)+base64.StdEncoding.EncodedLen(len(gz))+gzipOverhead >= best {
+		return "", false
+	}
+	return base64URL(gz), true
+}
+
+// compressJob is a resource whose inline or local contents may be smaller gzipped. Compressing
+// is most of a translation's work, so it is done after the walk, on every CPU.
+type compressJob struct {
+	data []byte
+	res  *config.Resource
+}
+
+// compressAll replaces each job's plain data URL with the gzip one where that is smaller.
+// Each job writes only its own Resource, so the result does not depend on the scheduling.
+func compressAll(jobs []compressJob) {
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				if url, ok := gzipDataURL(j.data, len(*j.res.Source)); ok {
+					*j.res.Source = url
+					*j.res.Compression = "gzip"
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // unreserved marks the bytes that stay as they are in a percent-encoded data URL: RFC 2396's

@@ -96,20 +96,19 @@ func resourceSugar(t *translator, v reflect.Value, at site, extras []extra) {
 		compressionSince = g
 	}
 	canCompress := res.Compression == nil && !t.emitSpec.LessThan(compressionSince) && !t.decodeSpec.LessThan(compressionSince)
-	url, gzipped := dataURL(data, t.variant.percentOnly, canCompress)
+	url := plainDataURL(data, t.variant.percentOnly)
 	res.Source = &url
 	t.pos.record(at.key+".source", last.value, last.key)
-	switch {
-	case gzipped:
-		res.Compression = ptr("gzip")
-	case canCompress && !t.variant.percentOnly:
-		// Written out so that a child config merged over a parent that sets gzip does not
-		// inherit it.
-		res.Compression = ptr("")
-	default:
+	if !canCompress || t.variant.percentOnly {
 		return
 	}
+	// Written out when not compressed, so that a child config merged over a parent that sets
+	// gzip does not inherit it.
+	res.Compression = ptr("")
 	t.pos.record(at.key+".compression", last.value, last.key)
+	if len(url) > minGzipURL+gzipOverhead {
+		t.compress = append(t.compress, compressJob{data, res})
+	}
 }
 
 // contentsLocal fills a unit's or drop-in's contents from contents_local.

@@ -98,6 +98,7 @@ func translate(data []byte, opts Options) (*Result, config.Report) {
 	}
 	res := &Result{Variant: vr, Spec: emit, Positions: t.pos}
 	t.value(root, reflect.ValueOf(&res.Config).Elem(), nil, "$", nil, nil)
+	compressAll(t.compress)
 	t.variantFilters(&res.Config)
 	res.Config.Ignition.Version = emit.String()
 	t.rep = append(t.rep, config.Validate(&res.Config, emit)...)
@@ -261,6 +262,8 @@ type translator struct {
 	pos      *Positions
 	files    *filesDir
 	rep      config.Report
+	// compress lists the contents to try gzip on once the walk is done.
+	compress []compressJob
 	// budget bounds the nodes visited, so that aliases cannot expand a small document into an
 	// enormous walk.
 	budget int
