@@ -32,6 +32,11 @@ func (filesStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	p.Actions = append(p.Actions, nodes...)
+	units, err := planUnits(env, env.Config)
+	if err != nil {
+		return nil, err
+	}
+	p.Actions = append(p.Actions, units...)
 	return p, nil
 }
 
