@@ -149,9 +149,9 @@ func TestUnitsDisableMaskPresets(t *testing.T) {
 	dir := env.Root.Dir()
 	vendorUnits(t, dir)
 	for p, target := range map[string]string{
-		"etc/systemd/system/multi-user.target.wants/sshd.service": "/lib/systemd/system/sshd.service",
-		"etc/systemd/system/ssh.service":                          "/lib/systemd/system/sshd.service",
-		"etc/systemd/system/old.service":                          "/dev/null",
+		"etc/systemd/system/multi-user.target.wants/sshd.service":  "/lib/systemd/system/sshd.service",
+		"etc/systemd/system/ssh.service":                           "/lib/systemd/system/sshd.service",
+		"etc/systemd/system/old.service":                           "/dev/null",
 		"etc/systemd/system/multi-user.target.wants/other.service": "/lib/systemd/system/other.service",
 	} {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
