@@ -11,6 +11,19 @@
 // directories, mail spools, authorized keys); Commit writes the four files
 // atomically and then performs the queued work, every path opened inside
 // the root so that no symbolic link can lead out of it.
+//
+// Decisions, where flint and shadow-utils could differ:
+//   - Backups: like shadow-utils, each rewritten file's previous contents
+//     are kept as "<file>-", but once per Commit, not once per operation.
+//   - A rewritten file keeps the mode and owner of the file it replaces
+//     (Debian: passwd and group 0644 root:root, shadow and gshadow 0640
+//     root:shadow); a missing shadow or gshadow is not created.
+//   - Symbolic links in home paths are followed only while they stay in the
+//     root; an absolute link (which useradd, being chrooted, would resolve
+//     inside the root) is refused.
+//   - Not done: /etc/subuid and /etc/subgid ranges, lastlog and faillog
+//     records, CREATE_MAIL_SPOOL, moving a home across filesystems, and
+//     copying FIFOs or device nodes from the skeleton.
 package passwd
 
 import (
