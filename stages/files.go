@@ -27,6 +27,11 @@ func (filesStage) Name() string { return "files" }
 
 func (filesStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	p := &Plan{Stage: "files"}
+	users, err := planAccounts(env, env.Config)
+	if err != nil {
+		return nil, err
+	}
+	p.Actions = append(p.Actions, users...)
 	nodes, err := planNodes(env, env.Config)
 	if err != nil {
 		return nil, err
@@ -129,6 +134,11 @@ func planNodes(env *Env, c *config.Config) ([]Action, error) {
 }
 
 func planNode(env *Env, c *config.Config, e *nodeEntry) ([]Action, error) {
+	// Owners named in the config must exist (in the target, or among the users the config
+	// creates) before anything is written.
+	if _, _, err := owner(env, e.node, nil); err != nil {
+		return nil, err
+	}
 	host := env.Root.Host(e.resolved)
 	fi, err := os.Lstat(host)
 	exists := err == nil
@@ -223,26 +233,27 @@ func owner(env *Env, n *config.Node, existing fs.FileInfo) (uid, gid int, err er
 			uid, gid = int(st.Uid), int(st.Gid)
 		}
 	}
-	switch {
-	case n.User.ID != nil:
+	if n.User.ID != nil {
 		uid = *n.User.ID
-	case n.User.Name != nil:
-		if env.Accounts == nil {
-			return 0, 0, fmt.Errorf("%w: user %q", ErrOwnerNotFound, *n.User.Name)
-		}
-		if uid, err = env.Accounts.UID(*n.User.Name); err != nil {
-			return 0, 0, fmt.Errorf("%w: user %q: %v", ErrOwnerNotFound, *n.User.Name, err)
+	}
+	if n.Group.ID != nil {
+		gid = *n.Group.ID
+	}
+	if n.User.Name == nil && n.Group.Name == nil {
+		return uid, gid, nil
+	}
+	acc, err := accounts(env)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrOwnerNotFound, err)
+	}
+	if n.User.Name != nil {
+		if uid, err = acc.UID(*n.User.Name); err != nil {
+			return 0, 0, fmt.Errorf("%w: %v", ErrOwnerNotFound, err)
 		}
 	}
-	switch {
-	case n.Group.ID != nil:
-		gid = *n.Group.ID
-	case n.Group.Name != nil:
-		if env.Accounts == nil {
-			return 0, 0, fmt.Errorf("%w: group %q", ErrOwnerNotFound, *n.Group.Name)
-		}
-		if gid, err = env.Accounts.GID(*n.Group.Name); err != nil {
-			return 0, 0, fmt.Errorf("%w: group %q: %v", ErrOwnerNotFound, *n.Group.Name, err)
+	if n.Group.Name != nil {
+		if gid, err = acc.GID(*n.Group.Name); err != nil {
+			return 0, 0, fmt.Errorf("%w: %v", ErrOwnerNotFound, err)
 		}
 	}
 	return uid, gid, nil
