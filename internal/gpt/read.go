@@ -60,7 +60,7 @@ func Read(r io.ReaderAt, size int64, sectorSize int) (*Table, error) {
 	if size < 0 || sectors < 3 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrDiskTooSmall, size)
 	}
-	d := disk{r: r, ss: uint64(sectorSize), sectors: sectors}
+	d := sectorReader{r: r, ss: uint64(sectorSize), sectors: sectors}
 	mbr, err := d.sector(0)
 	if err != nil {
 		return nil, err
@@ -124,14 +124,14 @@ func agree(p, b *Header) bool {
 		b.AlternateLBA == p.MyLBA
 }
 
-type disk struct {
+type sectorReader struct {
 	r       io.ReaderAt
 	ss      uint64
 	sectors uint64
 }
 
 // read reads n whole sectors from lba on.
-func (d disk) read(lba, n uint64) ([]byte, error) {
+func (d sectorReader) read(lba, n uint64) ([]byte, error) {
 	b := make([]byte, n*d.ss)
 	got, err := d.r.ReadAt(b, int64(lba*d.ss))
 	if got == len(b) {
@@ -143,11 +143,11 @@ func (d disk) read(lba, n uint64) ([]byte, error) {
 	return nil, fmt.Errorf("reading sector %d: %w", lba, err)
 }
 
-func (d disk) sector(lba uint64) ([]byte, error) { return d.read(lba, 1) }
+func (d sectorReader) sector(lba uint64) ([]byte, error) { return d.read(lba, 1) }
 
 // load reads and checks the header at lba, then its entry array. The header is returned whenever
 // it is sound, even if its entries are not, because it still tells where the other header is.
-func (d disk) load(lba uint64) (*Header, []Partition, error) {
+func (d sectorReader) load(lba uint64) (*Header, []Partition, error) {
 	b, err := d.sector(lba)
 	if err != nil {
 		return nil, nil, err
@@ -172,7 +172,7 @@ func (d disk) load(lba uint64) (*Header, []Partition, error) {
 	return h, parts, nil
 }
 
-func (d disk) parseHeader(b []byte, lba uint64) (*Header, error) {
+func (d sectorReader) parseHeader(b []byte, lba uint64) (*Header, error) {
 	if string(b[:8]) != Signature {
 		return nil, ErrSignature
 	}
@@ -206,7 +206,7 @@ func (d disk) parseHeader(b []byte, lba uint64) (*Header, error) {
 }
 
 // checkHeader checks that the header's regions lie on the disk and do not overlap.
-func (d disk) checkHeader(h *Header, lba uint64) error {
+func (d sectorReader) checkHeader(h *Header, lba uint64) error {
 	inUsable := func(s uint64) bool { return s >= h.FirstUsable && s <= h.LastUsable }
 	switch {
 	case h.Revision>>16 != 1:
