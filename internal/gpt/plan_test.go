@@ -10,8 +10,8 @@ import (
 
 const (
 	diskMiB  = 100
-	sectors  = diskMiB * 2048           // 512-byte sectors
-	lastUse  = sectors - 34             // last usable sector of a 128-entry table
+	sectors  = diskMiB * 2048 // 512-byte sectors
+	lastUse  = sectors - 34   // last usable sector of a 128-entry table
 	espType  = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 	someGUID = "11111111-2222-3333-4444-555555555555"
 )
