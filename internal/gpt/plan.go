@@ -161,6 +161,9 @@ func (e extent) size() uint64 { return e.end - e.start + 1 }
 // with the same label; and no created partition may share its label with another partition.
 // PlanTable does not change current.
 func PlanTable(current *Table, req Request) (*Plan, error) {
+	if current == nil {
+		return nil, fmt.Errorf("%w: planning needs the disk's geometry (New makes an empty table)", ErrNoTable)
+	}
 	newGUID := req.NewGUID
 	if newGUID == nil {
 		newGUID = uuid.New
