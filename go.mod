@@ -6,6 +6,7 @@ require (
 	github.com/coreos/go-json v0.0.0-20231102161613-e49c8866685a
 	github.com/coreos/go-semver v0.3.1
 	github.com/google/go-cmp v0.7.0
+	github.com/google/uuid v1.6.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 	github.com/ulikunitz/xz v0.5.17
