@@ -1,0 +1,23 @@
+package resource
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/vincent-petithory/dataurl"
+)
+
+// ErrDataURL wraps the decoder's complaint about a data: URL.
+var ErrDataURL = errors.New("invalid data URL")
+
+// fetchData decodes an RFC 2397 data: URL locally; its media type is
+// ignored, base64 and percent-encoded payloads are both accepted.
+func fetchData(rawURL string, s *sink) error {
+	du, err := dataurl.DecodeString(rawURL)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDataURL, err)
+	}
+	_, err = s.copyFrom(bytes.NewReader(du.Data))
+	return err
+}
