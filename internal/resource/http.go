@@ -153,18 +153,32 @@ func (f *Fetcher) newTransport() *http.Transport {
 // which net/http uses for the environment) to the config's settings.
 // httpProxy also serves https URLs unless httpsProxy is set.
 func proxyFunc(p *Proxy) (func(*http.Request) (*url.URL, error), error) {
+	for _, raw := range []string{p.HTTPProxy, p.HTTPSProxy} {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err == nil && (u.Scheme == "" || u.Host == "") {
+			// "host:port" means an http proxy, as in the environment variables.
+			u, err = url.Parse("http://" + raw)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: proxy: %w", ErrURL, redactErr(err))
+		}
+		switch u.Scheme {
+		case "http", "https", "socks5", "socks5h":
+		default:
+			return nil, fmt.Errorf("%w: proxy %s: scheme must be http, https or socks5", ErrURL, Redact(raw))
+		}
+		if u.Host == "" {
+			return nil, fmt.Errorf("%w: proxy %s has no host", ErrURL, Redact(raw))
+		}
+	}
 	cfg := httpproxy.Config{HTTPProxy: p.HTTPProxy, HTTPSProxy: p.HTTPSProxy, NoProxy: strings.Join(p.NoProxy, ",")}
 	if cfg.HTTPSProxy == "" {
 		cfg.HTTPSProxy = cfg.HTTPProxy
 	}
 	match := cfg.ProxyFunc()
-	// Bad proxy URLs would otherwise fail each attempt and be retried forever.
-	for _, probe := range []string{"http://flint.invalid/", "https://flint.invalid/"} {
-		u, _ := url.Parse(probe)
-		if _, err := match(u); err != nil {
-			return nil, fmt.Errorf("%w: proxy: %w", ErrURL, err)
-		}
-	}
 	return func(req *http.Request) (*url.URL, error) { return match(req.URL) }, nil
 }
 
@@ -276,14 +290,25 @@ func ctxError(ctx context.Context, last error) error {
 	return fmt.Errorf("%w (last attempt: %v)", ctx.Err(), last)
 }
 
-// attempt runs one request; transport errors are always worth another.
+// untrusted reports a server certificate that no trusted authority signed
+// or that names another host: the config has to change, waiting will not
+// help. (An expired or not yet valid certificate is retried: early in boot
+// the clock may still be wrong.)
+func untrusted(err error) bool {
+	var authority x509.UnknownAuthorityError
+	var host x509.HostnameError
+	return errors.As(err, &authority) || errors.As(err, &host)
+}
+
+// attempt runs one request; transport errors are worth another unless the
+// server is not trusted.
 func (f *Fetcher) attempt(client *http.Client, req *http.Request, handle responseHandler) (bool, error) {
 	log := f.logger()
 	resp, err := client.Do(req)
 	if err != nil {
 		err = redactErr(err)
 		log.Info(fmt.Sprintf("%s error: %v", req.Method, err))
-		return true, err
+		return !untrusted(err), err
 	}
 	defer resp.Body.Close()
 	log.Info(fmt.Sprintf("%s result: %s", req.Method, http.StatusText(resp.StatusCode)))

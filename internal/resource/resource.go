@@ -47,6 +47,7 @@ var (
 	ErrS3ARN                  = errors.New("invalid S3 ARN format")
 	ErrS3VersionID            = errors.New("invalid S3 object VersionId")
 	ErrCertificate            = errors.New("unable to parse certificate authority")
+	ErrDecompress             = errors.New("unable to decompress resource")
 )
 
 // Defaults of the Fetcher's zero values, from the runtime contract.
@@ -282,7 +283,7 @@ func (s *sink) copyFrom(r io.Reader) (retryable bool, err error) {
 	if s.gzip {
 		zr, err := newGzipReader(r)
 		if err != nil {
-			return s.reset != nil && !isFormatError(err), err
+			return s.reset != nil && !isFormatError(err), fmt.Errorf("%w: %w", ErrDecompress, err)
 		}
 		defer zr.Close()
 		body = zr
@@ -290,8 +291,11 @@ func (s *sink) copyFrom(r io.Reader) (retryable bool, err error) {
 	_, err = io.Copy(io.MultiWriter(destination{s.w}, s.v), body)
 	if err != nil {
 		var we writeError
-		if errors.As(err, &we) || isFormatError(err) {
+		if errors.As(err, &we) {
 			return false, err
+		}
+		if isFormatError(err) {
+			return false, fmt.Errorf("%w: %w", ErrDecompress, err)
 		}
 		return s.reset != nil, err
 	}
