@@ -37,27 +37,28 @@ func parseS3(rawURL string) (s3Object, error) {
 	}
 	if strings.EqualFold(u.Scheme, "s3") {
 		o.bucket, o.key = u.Host, strings.TrimPrefix(u.Path, "/")
-		if o.bucket == "" || o.key == "" {
+		if !validBucket(o.bucket) || o.key == "" {
 			return s3Object{}, fmt.Errorf("%w: s3 URL needs a bucket and a key", ErrURL)
 		}
 		return o, nil
 	}
 	parts := strings.SplitN(u.Opaque, ":", 5)
-	if len(parts) != 5 || parts[0] == "" || parts[1] != "s3" {
+	if len(parts) != 5 || !validRegion(parts[0]) || parts[1] != "s3" ||
+		(parts[2] != "" && !validRegion(parts[2])) || !validRegion(parts[3]) && parts[3] != "" {
 		return s3Object{}, ErrS3ARN
 	}
 	o.partition, o.region, o.account = parts[0], parts[2], parts[3]
 	resource := parts[4]
 	if rest, ok := strings.CutPrefix(resource, "accesspoint/"); ok {
 		name, key, _ := strings.Cut(rest, "/object/")
-		if name == "" || strings.Contains(name, "/") || key == "" || o.region == "" || o.account == "" {
+		if !validBucket(name) || key == "" || o.region == "" || o.account == "" {
 			return s3Object{}, ErrS3ARN
 		}
 		o.bucket, o.key, o.accessPoint = name, key, true
 		return o, nil
 	}
 	o.bucket, o.key, _ = strings.Cut(resource, "/")
-	if o.bucket == "" || o.key == "" {
+	if !validBucket(o.bucket) || o.key == "" {
 		return s3Object{}, ErrS3ARN
 	}
 	return o, nil
@@ -200,4 +201,17 @@ func validRegion(r string) bool {
 		}
 	}
 	return r != ""
+}
+
+// validBucket keeps a bucket or access point name, which becomes part of a
+// host name, to the characters S3 allows (underscores and capitals only in
+// legacy us-east-1 names).
+func validBucket(b string) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return b != ""
 }
