@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 	"slices"
+	"sync"
 )
 
 // sharedKeyLists names, per struct type, the lists whose entries share one key space, in the
@@ -19,68 +20,102 @@ var sharedKeyLists = map[reflect.Type][]string{
 // Keys are scoped to the struct holding the list: two disks may each have a partition 1.
 func validateDups(c *Config, r *reporter) {
 	w := dupWalker{r: r}
-	w.walkStruct(reflect.ValueOf(c).Elem())
+	w.walkStruct(reflect.ValueOf(c).Elem(), dupPlanOf(reflect.TypeFor[Config]()))
 }
 
-// dupWalker walks a config depth first; path is a stack reused across the walk so that only
-// reported duplicates allocate a path of their own.
-type dupWalker struct {
-	r    *reporter
-	path Path
+// dupPlan is what the duplicate check does in one struct type, worked out once per type.
+type dupPlan struct {
+	// checks are the key spaces of this struct: one list each, or the lists sharing a key.
+	checks [][]*fieldInfo
+	// descend are the fields that lead to more lists; fields without lists below are skipped,
+	// which spares the walk most of a file's fields.
+	descend []*fieldInfo
 }
 
-func (w *dupWalker) walkStruct(v reflect.Value) {
-	si := infoOf(v.Type())
-	shared := sharedKeyLists[v.Type()]
+var dupPlans sync.Map // reflect.Type → *dupPlan
+
+// dupPlanOf returns the plan of struct type t, or nil when no list lies below it.
+func dupPlanOf(t reflect.Type) *dupPlan {
+	if p, ok := dupPlans.Load(t); ok {
+		return p.(*dupPlan)
+	}
+	si := infoOf(t)
+	plan := &dupPlan{}
+	shared := sharedKeyLists[t]
 	sharedDone := false
 	for _, f := range si.fields {
+		ft := t.FieldByIndex(f.index).Type
+		if ft.Kind() == reflect.Slice && !f.append {
+			switch {
+			case !slices.Contains(shared, f.name):
+				plan.checks = append(plan.checks, []*fieldInfo{f})
+			case !sharedDone:
+				group := make([]*fieldInfo, len(shared))
+				for i, name := range shared {
+					group[i] = si.byName[name]
+				}
+				plan.checks = append(plan.checks, group)
+				sharedDone = true
+			}
+		}
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && dupPlanOf(ft) != nil {
+			plan.descend = append(plan.descend, f)
+		}
+	}
+	if len(plan.checks) == 0 && len(plan.descend) == 0 {
+		plan = nil
+	}
+	actual, _ := dupPlans.LoadOrStore(t, plan)
+	return actual.(*dupPlan)
+}
+
+// dupFrame is one step of the walk's position: a field name, and the list index when the
+// field is a list.
+type dupFrame struct {
+	name  string
+	index int // -1 for a field that is not a list
+}
+
+// dupWalker walks a config depth first. Its position is a stack of frames, turned into a Path
+// only for a reported duplicate.
+type dupWalker struct {
+	r     *reporter
+	stack []dupFrame
+}
+
+func (w *dupWalker) walkStruct(v reflect.Value, plan *dupPlan) {
+	for _, group := range plan.checks {
+		w.checkLists(v, group)
+	}
+	for _, f := range plan.descend {
 		fv := v.FieldByIndex(f.index)
-		if fv.Kind() != reflect.Slice || f.append {
+		if fv.Kind() == reflect.Struct {
+			w.stack = append(w.stack, dupFrame{f.name, -1})
+			w.walkStruct(fv, dupPlanOf(fv.Type()))
+			w.stack = w.stack[:len(w.stack)-1]
 			continue
 		}
-		if !slices.Contains(shared, f.name) {
-			w.checkLists(v, si, f.name)
+		if fv.Len() == 0 {
 			continue
 		}
-		if !sharedDone {
-			w.checkLists(v, si, shared...)
-			sharedDone = true
+		sub := dupPlanOf(fv.Type().Elem())
+		w.stack = append(w.stack, dupFrame{f.name, 0})
+		for i := 0; i < fv.Len(); i++ {
+			w.stack[len(w.stack)-1].index = i
+			w.walkStruct(fv.Index(i), sub)
 		}
-	}
-	for _, f := range si.fields {
-		w.walkValue(v.FieldByIndex(f.index), f.name)
+		w.stack = w.stack[:len(w.stack)-1]
 	}
 }
 
-// walkValue descends into the structs held by field value v, found under key name.
-func (w *dupWalker) walkValue(v reflect.Value, name string) {
-	switch v.Kind() {
-	case reflect.Struct:
-		w.path = append(w.path, name)
-		w.walkStruct(v)
-		w.path = w.path[:len(w.path)-1]
-	case reflect.Pointer:
-		if !v.IsNil() && v.Elem().Kind() == reflect.Struct {
-			w.walkValue(v.Elem(), name)
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() != reflect.Struct {
-			return
-		}
-		w.path = append(w.path, name, 0)
-		for i := 0; i < v.Len(); i++ {
-			w.path[len(w.path)-1] = i
-			w.walkStruct(v.Index(i))
-		}
-		w.path = w.path[:len(w.path)-2]
-	}
-}
-
-// checkLists checks the named lists of struct v together, as one key space.
-func (w *dupWalker) checkLists(v reflect.Value, si *structInfo, names ...string) {
+// checkLists checks the lists of struct v in group together, as one key space.
+func (w *dupWalker) checkLists(v reflect.Value, group []*fieldInfo) {
 	var seen map[string]struct{}
-	for _, name := range names {
-		list := v.FieldByIndex(si.byName[name].index)
+	for _, f := range group {
+		list := v.FieldByIndex(f.index)
 		for i := 0; i < list.Len(); i++ {
 			key, ok := entryKey(list.Index(i))
 			if !ok {
@@ -90,13 +125,24 @@ func (w *dupWalker) checkLists(v reflect.Value, si *structInfo, names ...string)
 				seen = make(map[string]struct{}, list.Len())
 			}
 			if _, dup := seen[key]; dup {
-				p := make(Path, 0, len(w.path)+2)
-				w.r.errorf(append(append(p, w.path...), name, i), ErrDuplicateEntry)
+				w.r.errorf(w.path(f.name, i), ErrDuplicateEntry)
 				continue
 			}
 			seen[key] = struct{}{}
 		}
 	}
+}
+
+// path is the JSON path of entry i of list name in the struct the walk is at.
+func (w *dupWalker) path(name string, i int) Path {
+	p := make(Path, 0, 2*len(w.stack)+2)
+	for _, f := range w.stack {
+		p = append(p, f.name)
+		if f.index >= 0 {
+			p = append(p, f.index)
+		}
+	}
+	return append(p, name, i)
 }
 
 // entryKey returns the identity key of list entry v: the string itself for string lists, the

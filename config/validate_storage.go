@@ -49,10 +49,11 @@ func validatePath(p string) error {
 	return nil
 }
 
-// errorAt reports err at p unless it is nil.
-func errorAt(r *reporter, p Path, err error) {
+// errorAt reports err at p extended by elems, unless err is nil; the path is only built for
+// an error, since most entries have none.
+func errorAt(r *reporter, err error, p Path, elems ...any) {
 	if err != nil {
-		r.errorf(p, err)
+		r.errorf(p.Append(elems...), err)
 	}
 }
 
@@ -65,7 +66,7 @@ func validateDisk(d *Disk, p Path, r *reporter) {
 		r.errorf(p.Append("device"), ErrDiskDeviceRequired)
 		return
 	}
-	errorAt(r, p.Append("device"), validatePath(d.Device))
+	errorAt(r, validatePath(d.Device), p, "device")
 	numbers := make(map[int]struct{}, len(d.Partitions))
 	labels := make(map[string]struct{}, len(d.Partitions))
 	for j, part := range d.Partitions {
@@ -211,12 +212,12 @@ func overlappingPartition(parts []Partition) (int, bool) {
 }
 
 func validateRaid(a *Raid, p Path, r *reporter) {
-	errorAt(r, p.Append("level"), raidLevelError(a))
+	errorAt(r, raidLevelError(a), p, "level")
 	if len(a.Devices) == 0 {
 		r.errorf(p.Append("devices"), ErrRaidDevicesRequired)
 	}
 	for j, dev := range a.Devices {
-		errorAt(r, p.Append("devices", j), validatePath(dev))
+		errorAt(r, validatePath(dev), p, "devices", j)
 	}
 }
 
@@ -247,7 +248,7 @@ func validateLuks(l *Luks, p Path, v Version, r *reporter) {
 	if l.Device == nil || *l.Device == "" {
 		r.errorf(p.Append("device"), ErrDiskDeviceRequired)
 	} else {
-		errorAt(r, p.Append("device"), validatePath(*l.Device))
+		errorAt(r, validatePath(*l.Device), p, "device")
 	}
 	validateResource(&l.KeyFile, p.Append("keyFile"), v, r)
 	if l.KeyFile.Source != nil && !keyFileURLValid(*l.KeyFile.Source, v) {
@@ -359,11 +360,11 @@ func validateFilesystems(s *Storage, v Version, r *reporter) {
 		fs := &s.Filesystems[i]
 		p := Path{"storage", "filesystems", i}
 		if fs.Path != nil {
-			errorAt(r, p.Append("path"), validatePath(*fs.Path))
+			errorAt(r, validatePath(*fs.Path), p, "path")
 		}
-		errorAt(r, p.Append("device"), validatePath(fs.Device))
-		errorAt(r, p.Append("format"), filesystemFormatError(fs, v))
-		errorAt(r, p.Append("label"), filesystemLabelError(fs))
+		errorAt(r, validatePath(fs.Device), p, "device")
+		errorAt(r, filesystemFormatError(fs, v), p, "format")
+		errorAt(r, filesystemLabelError(fs), p, "label")
 		if d, ok := disks[fs.Device]; ok {
 			wipe := fs.WipeFilesystem != nil && *fs.WipeFilesystem
 			switch {
@@ -442,9 +443,10 @@ func validateNodes(c *Config, v Version, r *reporter) {
 		dirs[s.Directories[i].Path] = struct{}{}
 	}
 	units := systemdPaths(&c.Systemd)
+	oldModes := v.LessThan(specialModeBitsSince)
 
 	check := func(n *Node, p Path, underLink error) {
-		errorAt(r, p.Append("path"), validatePath(n.Path))
+		errorAt(r, validatePath(n.Path), p, "path")
 		if n.User.ID != nil && hasText(n.User.Name) {
 			r.errorf(p.Append("user"), ErrBothIDAndName)
 		}
@@ -460,7 +462,7 @@ func validateNodes(c *Config, v Version, r *reporter) {
 		f := &s.Files[i]
 		p := Path{"storage", "files", i}
 		check(&f.Node, p, ErrFileUnderLink)
-		validateMode(f.Mode, p.Append("mode"), v, r)
+		validateMode(f.Mode, p, oldModes, r)
 		if f.Overwrite != nil && *f.Overwrite && f.Contents.Source == nil {
 			r.errorf(p.Append("overwrite"), ErrOverwriteWithoutSource)
 		}
@@ -473,7 +475,7 @@ func validateNodes(c *Config, v Version, r *reporter) {
 		d := &s.Directories[i]
 		p := Path{"storage", "directories", i}
 		check(&d.Node, p, ErrDirectoryUnderLink)
-		validateMode(d.Mode, p.Append("mode"), v, r)
+		validateMode(d.Mode, p, oldModes, r)
 	}
 	for i := range s.Links {
 		l := &s.Links[i]
@@ -544,17 +546,17 @@ func systemdPaths(sd *Systemd) map[string]struct{} {
 	return out
 }
 
-// validateMode checks a file or directory mode. Spec 3.6.0 gave the setuid, setgid and sticky
-// bits their effect; older specs drop them, which deserves a warning.
-func validateMode(m *int, p Path, v Version, r *reporter) {
+// validateMode checks the mode of the file or directory at p. Spec 3.6.0 gave the setuid, setgid
+// and sticky bits their effect; older specs (oldSpec) drop them, which deserves a warning.
+func validateMode(m *int, p Path, oldSpec bool, r *reporter) {
 	if m == nil {
 		return
 	}
 	if *m < 0 || *m > 0o7777 {
-		r.errorf(p, ErrFileMode)
+		r.errorf(p.Append("mode"), ErrFileMode)
 	}
-	if v.LessThan(specialModeBitsSince) && uint32(*m)&0o7000 != 0 {
-		r.warnf(p, ErrModeSpecialBits)
+	if oldSpec && uint32(*m)&0o7000 != 0 {
+		r.warnf(p.Append("mode"), ErrModeSpecialBits)
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 	"testing"
 )
 
-// doc makes a config of spec v whose top level holds body besides the ignition section.
+// doc makes a config of spec v whose top level holds body besides the ignition section. A body
+// with its own ignition section has the version written as IGNORED.
 func doc(v Version, body string) []byte {
+	if strings.HasPrefix(body, `"ignition"`) {
+		return []byte("{" + strings.Replace(body, "IGNORED", v.String(), 1) + "}")
+	}
 	if body == "" {
 		return []byte(fmt.Sprintf(`{"ignition":{"version":%q}}`, v))
 	}
