@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// doc makes a config of spec v whose top level holds body besides the ignition section. A body
+// ruleDoc makes a config of spec v whose top level holds body besides the ignition section. A body
 // with its own ignition section has the version written as IGNORED.
-func doc(v Version, body string) []byte {
+func ruleDoc(v Version, body string) []byte {
 	if strings.HasPrefix(body, `"ignition"`) {
 		return []byte("{" + strings.Replace(body, "IGNORED", v.String(), 1) + "}")
 	}
@@ -19,8 +19,8 @@ func doc(v Version, body string) []byte {
 	return []byte(fmt.Sprintf(`{"ignition":{"version":%q},%s}`, v, body))
 }
 
-// findDiag returns the diagnostics of rep whose error is err.
-func findDiag(rep Report, err error) []Diagnostic {
+// diagsWith returns the diagnostics of rep whose error is err.
+func diagsWith(rep Report, err error) []Diagnostic {
 	var out []Diagnostic
 	for _, d := range rep {
 		if errors.Is(d.Err, err) {
@@ -63,11 +63,11 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 	for _, tc := range cases {
 		for _, v := range Supported {
 			t.Run(tc.name+"/"+v.String(), func(t *testing.T) {
-				_, rep := Parse("test.ign", doc(v, tc.body))
-				for _, d := range findDiag(rep, ErrType) {
+				_, rep := Parse("test.ign", ruleDoc(v, tc.body))
+				for _, d := range diagsWith(rep, ErrType) {
 					t.Fatalf("Parse(%s) type error, the test document is wrong: %v", tc.body, d)
 				}
-				got := findDiag(rep, tc.err)
+				got := diagsWith(rep, tc.err)
 				want := tc.at != "" && (tc.in == nil || tc.in(v))
 				if !want {
 					if len(got) != 0 {
@@ -314,7 +314,7 @@ func TestValidateStorageClean(t *testing.T) {
 				storage += `,"luks":[{"name":"data","device":"/dev/md/md0","label":"data","clevis":{"tpm2":true,"tang":[{"url":"https://t","thumbprint":"x"}],"threshold":2}}]`
 			}
 			body := storage + `},"systemd":{"units":[{"name":"a.service","contents":"[Unit]"}]}`
-			_, rep := Parse("clean.ign", doc(v, body))
+			_, rep := Parse("clean.ign", ruleDoc(v, body))
 			if len(rep) != 0 {
 				t.Errorf("Parse(clean config %s) = %v, want no diagnostics", v, rep)
 			}
@@ -348,7 +348,7 @@ func TestValidateStoragePositions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := findDiag(rep, tc.err)
+			got := diagsWith(rep, tc.err)
 			if len(got) != 1 {
 				t.Fatalf("Parse() = %v, want one %q", rep, tc.err)
 			}
