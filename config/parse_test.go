@@ -241,7 +241,7 @@ func TestParseFieldGates(t *testing.T) {
 }
 
 func TestParseNullAndDuplicateKeys(t *testing.T) {
-	in := `{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","mode":null,"overwrite":false,"overwrite":true}]}}`
+	in := `{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","mode":null,"overwrite":false,"overwrite":true,"contents":{"source":"data:,a"}}]}}`
 	p, rep := Parse("n.ign", []byte(in))
 	if p == nil || rep.HasErrors() {
 		t.Fatalf("Parse = %v", rep)

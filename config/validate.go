@@ -5,6 +5,9 @@ package config
 func Validate(c *Config, v Version) Report {
 	r := &reporter{}
 	validateIgnition(c, v, r)
+	validateStorage(c, v, r)
 	validateSystemd(c, v, r)
+	// passwd and kernelArguments have no rules beyond unique entries.
+	validateDups(c, r)
 	return r.report
 }

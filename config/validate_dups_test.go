@@ -1,0 +1,256 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// listField is a list somewhere in the type tree, reached through the fields in steps (lists on
+// the way hold one entry).
+type listField struct {
+	steps []*fieldInfo
+}
+
+func (l listField) path(last int) Path {
+	var p Path
+	for i, f := range l.steps {
+		p = append(p, f.name)
+		if i < len(l.steps)-1 && isList(f) {
+			p = append(p, 0)
+		}
+	}
+	return append(p, last)
+}
+
+var listFieldTypes = map[*fieldInfo]reflect.Type{}
+
+func isList(f *fieldInfo) bool { return listFieldTypes[f].Kind() == reflect.Slice }
+
+// listFields finds every list in the tree below struct type t.
+func listFields(t reflect.Type, prefix []*fieldInfo) []listField {
+	var out []listField
+	si := infoOf(t)
+	for _, f := range si.fields {
+		ft := t.FieldByIndex(f.index).Type
+		listFieldTypes[f] = ft
+		steps := append(append([]*fieldInfo(nil), prefix...), f)
+		switch {
+		case ft.Kind() == reflect.Slice:
+			out = append(out, listField{steps: steps})
+			if ft.Elem().Kind() == reflect.Struct {
+				out = append(out, listFields(ft.Elem(), steps)...)
+			}
+		case ft.Kind() == reflect.Struct:
+			out = append(out, listFields(ft, steps)...)
+		}
+	}
+	return out
+}
+
+// configWithList builds a config in which list l holds two zero entries.
+func configWithList(l listField) *Config {
+	c := &Config{}
+	v := reflect.ValueOf(c).Elem()
+	for i, f := range l.steps {
+		fv := v.FieldByIndex(f.index)
+		if fv.Kind() != reflect.Slice {
+			v = fv
+			continue
+		}
+		n := 1
+		if i == len(l.steps)-1 {
+			n = 2
+		}
+		fv.Set(reflect.MakeSlice(fv.Type(), n, n))
+		v = fv.Index(0)
+	}
+	return c
+}
+
+// TestDupsEveryList puts two equal entries into each list of the type tree in turn: every list
+// reports the second one, except the appended lists, which take repeated entries.
+func TestDupsEveryList(t *testing.T) {
+	lists := listFields(reflect.TypeFor[Config](), nil)
+	if len(lists) < 25 {
+		t.Fatalf("listFields(Config) found %d lists, want all of them", len(lists))
+	}
+	for _, l := range lists {
+		last := l.steps[len(l.steps)-1]
+		t.Run(l.path(1).String(), func(t *testing.T) {
+			r := &reporter{}
+			validateDups(configWithList(l), r)
+			var want Report
+			if !last.append {
+				want = Report{{Severity: SeverityError, Path: l.path(1), Err: ErrDuplicateEntry}}
+			}
+			if diff := cmp.Diff(want, r.report, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+				t.Errorf("validateDups(two entries in %s) mismatch (-want +got):\n%s", l.path(1), diff)
+			}
+		})
+	}
+}
+
+// TestDupsKeyedTypes makes sure that every struct that is an entry of a checked list has a key:
+// entryKey would skip it otherwise.
+func TestDupsKeyedTypes(t *testing.T) {
+	keyedType := reflect.TypeFor[keyed]()
+	for _, l := range listFields(reflect.TypeFor[Config](), nil) {
+		f := l.steps[len(l.steps)-1]
+		elem := listFieldTypes[f].Elem()
+		if f.append || elem.Kind() != reflect.Struct {
+			continue
+		}
+		if !reflect.PointerTo(elem).Implements(keyedType) {
+			t.Errorf("%s entries (%s) have no Key method", l.path(0), elem)
+		}
+	}
+}
+
+func TestEntryKey(t *testing.T) {
+	label := "root"
+	src := "https://h/c"
+	tests := []struct {
+		name  string
+		entry any
+		want  string
+	}{
+		{name: "string", entry: "console=ttyS0", want: "console=ttyS0"},
+		{name: "partition number", entry: Partition{Number: 3, Label: &label}, want: "number:3"},
+		{name: "partition label", entry: Partition{Label: &label}, want: "label:root"},
+		{name: "partition neither", entry: Partition{}, want: ""},
+		{name: "resource", entry: Resource{Source: &src}, want: src},
+		{name: "resource without source", entry: Resource{}, want: ""},
+		{name: "file", entry: File{Node: Node{Path: "/a"}}, want: "/a"},
+		{name: "directory", entry: Directory{Node: Node{Path: "/a"}}, want: "/a"},
+		{name: "link", entry: Link{Node: Node{Path: "/a"}}, want: "/a"},
+		{name: "disk", entry: Disk{Device: "/dev/sda"}, want: "/dev/sda"},
+		{name: "filesystem", entry: Filesystem{Device: "/dev/sdb"}, want: "/dev/sdb"},
+		{name: "raid", entry: Raid{Name: "md0"}, want: "md0"},
+		{name: "luks", entry: Luks{Name: "data"}, want: "data"},
+		{name: "tang", entry: Tang{URL: "http://t"}, want: "http://t"},
+		{name: "header", entry: HTTPHeader{Name: "Accept"}, want: "Accept"},
+		{name: "unit", entry: Unit{Name: "a.service"}, want: "a.service"},
+		{name: "dropin", entry: Dropin{Name: "b.conf"}, want: "b.conf"},
+		{name: "user", entry: PasswdUser{Name: "core"}, want: "core"},
+		{name: "group", entry: PasswdGroup{Name: "wheel"}, want: "wheel"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Entries are addressable inside a list; a fresh pointer's Elem is too.
+			v := reflect.New(reflect.TypeOf(tc.entry)).Elem()
+			v.Set(reflect.ValueOf(tc.entry))
+			got, ok := entryKey(v)
+			if !ok || got != tc.want {
+				t.Errorf("entryKey(%+v) = %q, %v, want %q, true", tc.entry, got, ok, tc.want)
+			}
+		})
+	}
+	if _, ok := entryKey(reflect.ValueOf(Verification{})); ok {
+		t.Errorf("entryKey(Verification{}) reports a key, want none")
+	}
+}
+
+// TestDupsParse checks duplicates through Parse in every spec version, for the lists with
+// special keys, the shared key spaces, and lists whose field came in a later version.
+func TestDupsParse(t *testing.T) {
+	parts := func(p string) string {
+		return `"storage":{"disks":[{"device":"/dev/sda","partitions":[` + p + `]}]}`
+	}
+	luks := func(f string) string { return `"storage":{"luks":[{"name":"l","device":"/dev/sda"` + f + `}]}` }
+	runRuleCases(t, []ruleCase{
+		{name: "file then file", body: `"storage":{"files":[{"path":"/a"},{"path":"/b"},{"path":"/a"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.files.2"},
+		{name: "directory then file", body: `"storage":{"files":[{"path":"/a"}],"directories":[{"path":"/a"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.files.0"},
+		{name: "file then link", body: `"storage":{"files":[{"path":"/a"}],"links":[{"path":"/a","target":"/t"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.links.0"},
+		{name: "distinct nodes", body: `"storage":{"files":[{"path":"/a"}],"directories":[{"path":"/b"}],"links":[{"path":"/c","target":"/t"}]}`, err: ErrDuplicateEntry},
+		{name: "partition number", body: parts(`{"number":1,"label":"a"},{"number":1,"label":"b"}`), err: ErrDuplicateEntry, sev: errS, at: "$.storage.disks.0.partitions.1"},
+		{name: "partition label", body: parts(`{"label":"a"},{"number":0,"label":"a"}`), err: ErrDuplicateEntry, sev: errS, at: "$.storage.disks.0.partitions.1"},
+		{name: "partition number and label", body: parts(`{"number":1,"label":"a"},{"label":"b"},{"number":2}`), err: ErrDuplicateEntry},
+		{
+			name: "partition in two disks",
+			body: `"storage":{"disks":[{"device":"/dev/sda","partitions":[{"number":1}]},{"device":"/dev/sdb","partitions":[{"number":1}]}]}`,
+			err:  ErrDuplicateEntry,
+		},
+		{name: "disk", body: `"storage":{"disks":[{"device":"/dev/sda"},{"device":"/dev/sda"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.disks.1"},
+		{name: "raid devices", body: `"storage":{"raid":[{"name":"md","level":"raid1","devices":["/dev/sda","/dev/sda"]}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.raid.0.devices.1"},
+		{name: "raid options appended", body: `"storage":{"raid":[{"name":"md","level":"raid1","devices":["/dev/sda"],"options":["-x","-x"]}]}`, err: ErrDuplicateEntry},
+		{name: "filesystem", body: `"storage":{"filesystems":[{"device":"/dev/sda"},{"device":"/dev/sda"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.filesystems.1"},
+		{name: "filesystem options appended", body: `"storage":{"filesystems":[{"device":"/dev/sda","format":"ext4","options":["-x","-x"],"mountOptions":["ro","ro"]}]}`, err: ErrDuplicateEntry},
+		{name: "file append appended", body: `"storage":{"files":[{"path":"/a","append":[{"source":"data:,a"},{"source":"data:,a"}]}]}`, err: ErrDuplicateEntry},
+		{name: "luks", body: `"storage":{"luks":[{"name":"l","device":"/dev/sda"},{"name":"l","device":"/dev/sdb"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.luks.1", in: since("3.2.0")},
+		{name: "luks options appended", body: luks(`,"options":["-x","-x"]`), err: ErrDuplicateEntry},
+		{name: "luks openOptions", body: luks(`,"openOptions":["-x","-x"]`), err: ErrDuplicateEntry, sev: errS, at: "$.storage.luks.0.openOptions.1", in: since("3.4.0")},
+		{name: "tang", body: luks(`,"clevis":{"tang":[{"url":"http://t","thumbprint":"a"},{"url":"http://t","thumbprint":"b"}]}`), err: ErrDuplicateEntry, sev: errS, at: "$.storage.luks.0.clevis.tang.1", in: since("3.2.0")},
+		{name: "users", body: `"passwd":{"users":[{"name":"core"},{"name":"core","uid":1000}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.passwd.users.1"},
+		{name: "users distinct", body: `"passwd":{"users":[{"name":"core"},{"name":"Core"}],"groups":[{"name":"core"}]}`, err: ErrDuplicateEntry},
+		{name: "groups", body: `"passwd":{"groups":[{"name":"g"},{"name":"g"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.passwd.groups.1"},
+		{name: "ssh keys", body: `"passwd":{"users":[{"name":"core","sshAuthorizedKeys":["k1","k2","k1"]}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.passwd.users.0.sshAuthorizedKeys.2"},
+		{name: "user groups", body: `"passwd":{"users":[{"name":"core","groups":["wheel","wheel"]}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.passwd.users.0.groups.1"},
+		{name: "kernel argument", body: `"kernelArguments":{"shouldExist":["a","a"]}`, err: ErrDuplicateEntry, sev: errS, at: "$.kernelArguments.shouldExist.1", in: since("3.3.0")},
+		{name: "kernel argument both lists", body: `"kernelArguments":{"shouldNotExist":["quiet"],"shouldExist":["quiet"]}`, err: ErrDuplicateEntry, sev: errS, at: "$.kernelArguments.shouldNotExist.0", in: since("3.3.0")},
+		{name: "kernel arguments distinct", body: `"kernelArguments":{"shouldExist":["a b"],"shouldNotExist":["a"]}`, err: ErrDuplicateEntry},
+		{name: "units", body: `"systemd":{"units":[{"name":"a.service"},{"name":"a.service"}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.systemd.units.1"},
+		{name: "dropins", body: `"systemd":{"units":[{"name":"a.service","dropins":[{"name":"b.conf"},{"name":"b.conf"}]}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.systemd.units.0.dropins.1"},
+		{name: "dropins in two units", body: `"systemd":{"units":[{"name":"a.service","dropins":[{"name":"b.conf"}]},{"name":"c.service","dropins":[{"name":"b.conf"}]}]}`, err: ErrDuplicateEntry},
+		{name: "merge", body: `"ignition":{"version":"IGNORED","config":{"merge":[{"source":"https://h/c"},{"source":"https://h/c"}]}}`, err: ErrDuplicateEntry, sev: errS, at: "$.ignition.config.merge.1"},
+		{name: "headers", body: `"storage":{"files":[{"path":"/a","contents":{"source":"https://h/c","httpHeaders":[{"name":"A","value":"1"},{"name":"A","value":"2"}]}}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.files.0.contents.httpHeaders.1", in: since("3.1.0")},
+		{name: "no proxy", body: `"ignition":{"version":"IGNORED","proxy":{"noProxy":["h","h"]}}`, err: ErrDuplicateEntry, sev: errS, at: "$.ignition.proxy.noProxy.1", in: since("3.1.0")},
+	})
+}
+
+// TestValidateLinear guards validation against quadratic work over lists: ten times the
+// entries may cost about ten times the time, where quadratic work would cost a hundred. The
+// fastest of a few runs is compared, since the machine may be busy with other tests.
+func TestValidateLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	build := func(n int) *Config {
+		c := &Config{}
+		for i := range n {
+			c.Storage.Files = append(c.Storage.Files, File{Node: Node{Path: fmt.Sprintf("/f/%d/a", i)}})
+			c.Storage.Directories = append(c.Storage.Directories, Directory{Node: Node{Path: fmt.Sprintf("/d/%d", i)}})
+			c.Storage.Links = append(c.Storage.Links, Link{Node: Node{Path: fmt.Sprintf("/l/%d", i)}, Target: &c.Storage.Files[i].Path})
+		}
+		return c
+	}
+	fastest := func(c *Config) time.Duration {
+		best := time.Duration(math.MaxInt64)
+		for range 5 {
+			start := time.Now()
+			Validate(c, Newest)
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	small, large := fastest(build(2000)), fastest(build(20000))
+	if ratio := float64(large) / float64(small); ratio > 40 {
+		t.Errorf("Validate(20000 nodes) took %.1f times Validate(2000 nodes) (%v, %v), want about 10", ratio, large, small)
+	}
+}
+
+func BenchmarkValidateStorage(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"ignition":{"version":"3.6.0"},"storage":{"links":[{"path":"/l","target":"/t"}],"files":[`)
+	for i := range 10000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"path":"/etc/a/b/c/%d","mode":420,"contents":{"source":"data:,x"}}`, i)
+	}
+	sb.WriteString(`]}}`)
+	_, rep := Parse("bench.ign", []byte(sb.String()))
+	if rep.HasErrors() {
+		b.Fatalf("Parse(bench) = %v", rep)
+	}
+	data := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		Parse("bench.ign", data)
+	}
+}
