@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flint-provision/flint/config"
+	"github.com/flint-provision/flint/translate"
 )
 
 func init() { register(newValidateCmd) }
@@ -20,8 +23,9 @@ func newValidateCmd(stdin io.Reader) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate [--strict] [--format text|json|github] FILE...",
 		Short: "Check configs and print diagnostics with file:line:column and JSON path",
-		Long: `Validate reads each config (JSON of spec 3.0.0-3.6.0 or 2.0.0-2.3.0; "-" is standard input)
-and prints its diagnostics. Exit status: 0 valid (warnings allowed unless --strict), 1 invalid,
+		Long: `Validate reads each config (JSON of spec 3.0.0-3.6.0 or 2.0.0-2.3.0, or YAML of the flint,
+fcos or flatcar variants; "-" is standard input) and prints its diagnostics. Local files named
+by a YAML config are read relative to the config's directory. Exit status: 0 valid (warnings allowed unless --strict), 1 invalid,
 2 usage or I/O error.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,7 +39,7 @@ and prints its diagnostics. Exit status: 0 valid (warnings allowed unless --stri
 				if err != nil {
 					return usageError(err)
 				}
-				_, rep := config.Parse(displayName(name), data)
+				rep := check(displayName(name), data)
 				if strict {
 					rep = rep.Strict()
 				}
@@ -53,6 +57,24 @@ and prints its diagnostics. Exit status: 0 valid (warnings allowed unless --stri
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat warnings as errors")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or github")
 	return cmd
+}
+
+// check parses and validates one config, JSON or YAML (flint and Butane variants),
+// telling them apart by content: a JSON config is an object, so it starts with '{'.
+func check(name string, data []byte) config.Report {
+	if isYAML(data) {
+		_, rep := translate.Translate(name, data, translate.Options{FilesDir: filepath.Dir(name)})
+		return rep
+	}
+	_, rep := config.Parse(name, data)
+	return rep
+}
+
+// isYAML reports whether data is YAML rather than JSON: anything whose first non-blank
+// character is not '{' (empty input is left to the JSON parser, which names the problem).
+func isYAML(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] != '{' && !bytes.HasPrefix(t, []byte("#cloud-config")) && !bytes.HasPrefix(t, []byte("#!"))
 }
 
 // readInput reads a named file, or standard input for "-".

@@ -23,6 +23,8 @@ func TestValidateCommand(t *testing.T) {
 	valid := writeFile(t, dir, "valid.ign", `{"ignition":{"version":"3.6.0"}}`)
 	warn := writeFile(t, dir, "warn.ign", "{\"ignition\":{\"version\":\"3.6.0\"},\n \"extra\": 1}")
 	broken := writeFile(t, dir, "broken.ign", "{\"ignition\":{\"version\":\"3.6.0\"},\n \"storage\": [}")
+	yamlBad := writeFile(t, dir, "bad.yaml", "variant: flint\nversion: 1.0.0\nstorage:\n  files:\n    - path: etc/motd\n")
+	yamlOK := writeFile(t, dir, "ok.yaml", "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        inline: hi\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -41,6 +43,9 @@ func TestValidateCommand(t *testing.T) {
 			wantOut: "<stdin>:1:24: error: unsupported config version"},
 		{name: "github format", args: []string{"--format", "github", warn}, wantCode: ExitOK,
 			wantOut: "::warning file=" + warn + ",line=2,col=2::unused key extra [$.extra]"},
+		{name: "yaml valid", args: []string{yamlOK}, wantCode: ExitOK},
+		{name: "yaml error positioned in the yaml", args: []string{yamlBad}, wantCode: ExitFailed,
+			wantOut: yamlBad + ":5:13: error: path not absolute [$.storage.files.0.path]"},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.ign")}, wantCode: ExitUsageIO},
 		{name: "no file", args: nil, wantCode: ExitUsageIO},
 		{name: "bad format", args: []string{"--format", "xml", valid}, wantCode: ExitUsageIO},
@@ -89,6 +94,8 @@ func TestValidateJSONFormat(t *testing.T) {
 // TestExamplesValidate keeps the examples in examples/ valid.
 func TestExamplesValidate(t *testing.T) {
 	files, _ := filepath.Glob("../../examples/*.ign")
+	yamls, _ := filepath.Glob("../../examples/*.yaml")
+	files = append(files, yamls...)
 	if len(files) == 0 {
 		t.Fatal("no examples found")
 	}
