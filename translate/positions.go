@@ -15,6 +15,11 @@ import (
 // diagnostics found on the output point at the user's YAML.
 type Positions struct {
 	m map[string]position
+	// parent and merged are set when sugar generated a parent config that was merged under
+	// the user's: merged says which input each output path came from, parent holds the
+	// positions of the generated side (its paths are those of the generated config).
+	parent *Positions
+	merged *config.TranscriptIndex
 }
 
 // position is where a value, and the key that introduced it, start in the YAML.
@@ -40,6 +45,22 @@ func (ps *Positions) Locate(p config.Path, onKey bool) (line, col int, ok bool) 
 	if ps == nil {
 		return 0, 0, false
 	}
+	if ps.merged != nil {
+		if from, in, ok := ps.merged.Lookup(p); ok {
+			if from == config.FromParent {
+				if line, col, ok := ps.parent.locate(in, onKey); ok {
+					return line, col, true
+				}
+			} else {
+				p = in
+			}
+		}
+	}
+	return ps.locate(p, onKey)
+}
+
+// locate finds p in this map alone.
+func (ps *Positions) locate(p config.Path, onKey bool) (line, col int, ok bool) {
 	for n := len(p); n >= 0; n-- {
 		pos, found := ps.m[pathKey(p[:n])]
 		if !found {

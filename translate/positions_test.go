@@ -125,10 +125,10 @@ func TestDiagnosticPositions(t *testing.T) {
 		},
 		{
 			name:     "Butane sugar not implemented",
-			doc:      "variant: fcos\nversion: 1.7.0\nstorage:\n  trees:\n    - local: tree\n",
+			doc:      "variant: fcos\nversion: 1.7.0\nsystemd:\n  quadlets:\n    - name: a.container\n",
 			wantErr:  ErrNotImplemented,
 			wantSev:  config.SeverityError,
-			wantLine: 4, wantCol: 3, wantPath: "$.storage.trees",
+			wantLine: 4, wantCol: 3, wantPath: "$.systemd.quadlets",
 		},
 		{
 			name:     "clevis in flatcar",

@@ -53,6 +53,36 @@ var sugars = map[reflect.Type]sugar{
 	},
 }
 
+// addSugar adds keys to type typ's sugar, with an apply function that is given only those
+// keys. Sugar of one type may come from several files (each registers in its init): the
+// applies run in the order they were added.
+func addSugar(typ reflect.Type, keys map[string]func(*translator, config.Path) bool, apply func(*translator, reflect.Value, site, []extra)) {
+	prev := sugars[typ]
+	merged := sugar{keys: map[string]func(*translator, config.Path) bool{}}
+	for k, f := range prev.keys {
+		merged.keys[k] = f
+	}
+	for k, f := range keys {
+		merged.keys[k] = f
+	}
+	only := func(ex []extra, keys map[string]func(*translator, config.Path) bool) []extra {
+		var out []extra
+		for _, e := range ex {
+			if _, ok := keys[e.name]; ok {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	merged.apply = func(t *translator, v reflect.Value, at site, ex []extra) {
+		if prev.apply != nil {
+			prev.apply(t, v, at, only(ex, prev.keys))
+		}
+		apply(t, v, at, only(ex, keys))
+	}
+	sugars[typ] = merged
+}
+
 // sourcesAllowed: inline and local are in every resource, except that Butane's fcos 1.0.0 has
 // them only for file contents and append.
 func sourcesAllowed(t *translator, p config.Path) bool {

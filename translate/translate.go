@@ -99,6 +99,7 @@ func translate(data []byte, opts Options) (*Result, config.Report) {
 	res := &Result{Variant: vr, Spec: emit, Positions: t.pos}
 	t.value(root, reflect.ValueOf(&res.Config).Elem(), nil, "$", nil, nil)
 	compressAll(t.compress)
+	t.mergeGenerated(&res.Config)
 	t.variantFilters(&res.Config)
 	res.Config.Ignition.Version = emit.String()
 	t.rep = append(t.rep, config.Validate(&res.Config, emit)...)
@@ -267,6 +268,8 @@ type translator struct {
 	// budget bounds the nodes visited, so that aliases cannot expand a small document into an
 	// enormous walk.
 	budget int
+	// gen is what sugar generates as a parent config of the user's (see generated.go).
+	gen generated
 }
 
 // at reports a diagnostic positioned at node n.
@@ -566,10 +569,7 @@ var excluded = map[reflect.Type]string{reflect.TypeFor[config.Ignition](): "vers
 var (
 	topKeys         = map[string]bool{"variant": true, "version": true}
 	unimplementedIn = map[reflect.Type][]string{
-		reflect.TypeFor[config.Config]():     {"boot_device", "grub"},
-		reflect.TypeFor[config.Storage]():    {"trees"},
-		reflect.TypeFor[config.Filesystem](): {"with_mount_unit"},
-		reflect.TypeFor[config.Systemd]():    {"quadlets"},
+		reflect.TypeFor[config.Systemd](): {"quadlets"},
 	}
 )
 
