@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flint-provision/flint/config"
+	"github.com/flint-provision/flint/translate"
 )
 
 func TestSchemaCommand(t *testing.T) {
@@ -14,6 +15,14 @@ func TestSchemaCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	v32, err := config.Schema(config.Supported[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	flint, err := translate.Schema(translate.Variants[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcos15, err := translate.Schema(translate.Variant{Name: "fcos", Version: "1.5.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +38,13 @@ func TestSchemaCommand(t *testing.T) {
 		{name: "unknown spec", args: []string{"schema", "--spec", "3.7.0"}, wantCode: ExitUsageIO},
 		{name: "unparsable spec", args: []string{"schema", "--spec", "three"}, wantCode: ExitUsageIO},
 		{name: "argument", args: []string{"schema", "config.ign"}, wantCode: ExitUsageIO},
-		{name: "variant not yet", args: []string{"schema", "--variant", "flint", "--version", "1.0.0"}, wantCode: ExitUsageIO},
+		{name: "flint variant", args: []string{"schema", "--variant", "flint", "--version", "1.0.0"}, wantCode: ExitOK, wantOut: flint},
+		{name: "fcos variant", args: []string{"schema", "--variant", "fcos", "--version", "1.5.0"}, wantCode: ExitOK, wantOut: fcos15},
+		{name: "variant without version", args: []string{"schema", "--variant", "flint"}, wantCode: ExitUsageIO},
+		{name: "version without variant", args: []string{"schema", "--version", "1.0.0"}, wantCode: ExitUsageIO},
+		{name: "variant and spec", args: []string{"schema", "--spec", "3.6.0", "--variant", "flint", "--version", "1.0.0"}, wantCode: ExitUsageIO},
+		{name: "unknown variant version", args: []string{"schema", "--variant", "fcos", "--version", "1.8.0"}, wantCode: ExitUsageIO},
+		{name: "unknown variant", args: []string{"schema", "--variant", "rhcos", "--version", "0.1.0"}, wantCode: ExitUsageIO},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
