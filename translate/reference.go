@@ -9,7 +9,8 @@ import (
 // ReferenceMarkdown is the reference page of variant vr's YAML: every key, nested as in a
 // document, with its type and description, from the same description as Schema.
 func ReferenceMarkdown(vr Variant) ([]byte, error) {
-	if _, err := lookupVariant(vr.Name, vr.Version); err != nil {
+	vr, err := lookupVariant(vr.Name, vr.Version) // the table's entry, whatever else vr says
+	if err != nil {
 		return nil, err
 	}
 	root := describe(vr)

@@ -156,7 +156,8 @@ func LookupVariant(name, version string) (Variant, error) { return lookupVariant
 // warns about them), except x- extension keys and YAML merge keys, which it accepts. null is
 // allowed wherever a key may be left out, since the translator reads it as unset.
 func Schema(vr Variant) ([]byte, error) {
-	if _, err := lookupVariant(vr.Name, vr.Version); err != nil {
+	vr, err := lookupVariant(vr.Name, vr.Version) // the table's entry, whatever else vr says
+	if err != nil {
 		return nil, err
 	}
 	root := describe(vr)

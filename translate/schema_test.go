@@ -112,6 +112,10 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 			if res == nil || rep.HasErrors() {
 				t.Errorf("Translate(%s) report:\n%v", ex.name, rep.Err())
 			}
+			// What people copy from the docs and examples must be clean, warnings included.
+			if !strings.HasPrefix(ex.name, "testdata/") && len(rep) > 0 {
+				t.Errorf("Translate(%s) = %v, want no diagnostics", ex.name, rep)
+			}
 		})
 	}
 }
