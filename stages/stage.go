@@ -11,9 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 
 	"github.com/flint-provision/flint/config"
+	"github.com/flint-provision/flint/internal/cmdline"
+	"github.com/flint-provision/flint/internal/resource"
 	"github.com/flint-provision/flint/internal/rootfs"
 )
 
@@ -86,6 +89,43 @@ type Env struct {
 	Accounts Accounts
 	// Log receives one line per operation (started, finished, failed).
 	Log *slog.Logger
+
+	// ConfigSource, when set, is the user config (a file or a URL) and no other source is read.
+	ConfigSource string
+	// Cmdline is the kernel command line (flint.config.url, flint.config.device, ...).
+	Cmdline cmdline.Cmdline
+	// SysRoot is prepended to the paths of the running system that stages read (the
+	// initramfs's /usr/lib/flint, /config.ign, /dev, /sys); "" means "/". Tests set it.
+	SysRoot string
+	// Endpoints overrides platform metadata endpoints (tests only).
+	Endpoints map[string]string
+	// Fetcher fetches remote resources; nil means a default one.
+	Fetcher *resource.Fetcher
+
+	// KargsHelper, when set, is the program that changes kernel arguments (Ignition's helper
+	// contract) instead of flint's edit of the boot loader entries.
+	KargsHelper string
+	// Reboot restarts the machine after the kernel arguments changed; nil only logs that a
+	// reboot is needed.
+	Reboot func() error
+
+	userConfigProvided bool
+}
+
+// fetcher returns the Env's fetcher, creating a default one on first use.
+func (e *Env) fetcher() *resource.Fetcher {
+	if e.Fetcher == nil {
+		e.Fetcher = &resource.Fetcher{Logger: e.Log}
+	}
+	return e.Fetcher
+}
+
+// sysPath is the host path of a path of the running system.
+func (e *Env) sysPath(p string) string {
+	if e.SysRoot == "" {
+		return p
+	}
+	return filepath.Join(e.SysRoot, p)
 }
 
 // ResourceGetter returns the verified (decompressed, hash-checked) bytes of a Resource.
