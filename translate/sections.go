@@ -119,8 +119,8 @@ func (s *section) addDirectory(c *config.Config, d config.Directory, from config
 	c.Storage.Directories = append(c.Storage.Directories, d)
 }
 
-// textFile is a generated file with fixed text: a plain data URL, never compressed, so that
-// the output stays readable and stable.
+// textFile is a generated file with fixed text, as the smaller plain data URL: these files are
+// small, and gzip would only hide them from someone reading the output.
 func textFile(path, text string, mode int) config.File {
 	url := plainDataURL([]byte(text), false)
 	f := config.File{Node: config.Node{Path: path, Overwrite: ptr(true)}, Mode: ptr(mode)}
