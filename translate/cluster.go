@@ -273,14 +273,18 @@ func (s *section) clusterOptions(cl *clusterSection) []etcdOption {
 	for _, u := range []struct {
 		flag, key string
 		urls      []string
+		given     bool
 		tls       bool
 	}{
-		{"listen-peer-urls", "listen_peer_urls", listenPeer, peerTLS},
-		{"initial-advertise-peer-urls", "initial_advertise_peer_urls", advPeer, peerTLS},
-		{"listen-client-urls", "listen_client_urls", listenClient, clientTLS},
-		{"advertise-client-urls", "advertise_client_urls", advClient, clientTLS},
+		{"listen-peer-urls", "listen_peer_urls", listenPeer, cl.ListenPeerURLs != nil, peerTLS},
+		{"initial-advertise-peer-urls", "initial_advertise_peer_urls", advPeer, cl.InitialAdvertisePeerURLs != nil, peerTLS},
+		{"listen-client-urls", "listen_client_urls", listenClient, cl.ListenClientURLs != nil, clientTLS},
+		{"advertise-client-urls", "advertise_client_urls", advClient, cl.AdvertiseClientURLs != nil, clientTLS},
 	} {
-		s.checkURLs(u.urls, s.path(u.key), !u.tls)
+		// Defaults are valid, and a list copied from another was checked there.
+		if u.given {
+			s.checkURLs(u.urls, s.path(u.key), !u.tls)
+		}
 		add(u.flag, strings.Join(u.urls, ","), s.path(u.key))
 	}
 	return opts
