@@ -1,9 +1,12 @@
 package translate
 
 import (
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vincent-petithory/dataurl"
 
 	"github.com/flint-provision/flint/config"
@@ -139,6 +142,51 @@ func TestUpdateFiles(t *testing.T) {
 				if got[p] != want {
 					t.Errorf("Translate(%q) %s = %q, want %q", doc, p, got[p], want)
 				}
+			}
+		})
+	}
+}
+
+// TestSectionExamples translates the examples that docs/cluster.md and docs/updates.md show.
+func TestSectionExamples(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		wantFiles []string
+		wantUnits []string
+	}{
+		{
+			name: "cluster",
+			file: "../examples/cluster.yaml",
+			wantFiles: []string{"/etc/etcd-member/tls/client.crt", "/etc/etcd-member/tls/client.key",
+				"/etc/etcd-member/tls/client-ca.crt", "/etc/etcd-member/tls/peer.crt",
+				"/etc/etcd-member/tls/peer.key", "/etc/etcd-member/tls/peer-ca.crt"},
+			wantUnits: []string{etcdUnit, "etcd.service"},
+		},
+		{name: "updates", file: "../examples/updates.yaml", wantFiles: []string{flatcarUpdateConf}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, rep := Translate(tt.file, data, Options{})
+			if res == nil || len(rep) > 0 || res.JSON == nil {
+				t.Fatalf("Translate(%s) report, want none:\n%v", tt.file, rep)
+			}
+			var files, units []string
+			for _, f := range res.Config.Storage.Files {
+				files = append(files, f.Path)
+			}
+			for _, u := range res.Config.Systemd.Units {
+				units = append(units, u.Name)
+			}
+			if diff := cmp.Diff(tt.wantFiles, files); diff != "" {
+				t.Errorf("Translate(%s) files (-want +got):\n%s", tt.file, diff)
+			}
+			if diff := cmp.Diff(tt.wantUnits, units, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Translate(%s) units (-want +got):\n%s", tt.file, diff)
 			}
 		})
 	}
