@@ -132,3 +132,19 @@ func textFile(path, text string, mode int) config.File {
 func hasErrorsAfter(rep config.Report, n int) bool {
 	return rep[n:].HasErrors()
 }
+
+// registerSection adds a top-level section of flint's own variant: a key that stands for a
+// whole part of a machine's setup (cluster enrollment, OS updates) and generates files and
+// units. Sections run after the user's own fields are decoded, so that what they generate can
+// be checked against the user's entries.
+func registerSection(name string, apply func(*translator, *config.Config, extra)) {
+	addSugar(reflect.TypeFor[config.Config](),
+		map[string]func(*translator, config.Path) bool{
+			name: func(t *translator, _ config.Path) bool { return t.variant.Name == "flint" },
+		},
+		func(t *translator, v reflect.Value, _ site, extras []extra) {
+			for _, e := range extras {
+				apply(t, v.Addr().Interface().(*config.Config), e)
+			}
+		})
+}

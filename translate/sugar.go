@@ -51,31 +51,6 @@ var sugars = map[reflect.Type]sugar{
 			t.checkMode(v.Addr().Interface().(*config.Directory).Mode, at, true)
 		},
 	},
-	reflect.TypeFor[config.Config](): {keys: sectionKeys, apply: applySections},
-}
-
-// Sections are top-level keys of flint's own variant that stand for a whole part of a machine's
-// setup (cluster enrollment, OS updates) and generate files and units. Each registers itself
-// from its own file; they are filled in by init functions because a section decodes its YAML
-// with the walker, which reads sugars.
-var (
-	sectionKeys  = map[string]func(*translator, config.Path) bool{}
-	sectionApply = map[string]func(*translator, *config.Config, extra){}
-)
-
-// registerSection adds a top-level section of the flint variant.
-func registerSection(name string, apply func(*translator, *config.Config, extra)) {
-	sectionKeys[name] = func(t *translator, _ config.Path) bool { return t.variant.Name == "flint" }
-	sectionApply[name] = apply
-}
-
-// applySections runs the sections present, in the document's order, after the user's own
-// fields are decoded, so that what they generate can be checked against the user's entries.
-func applySections(t *translator, v reflect.Value, _ site, extras []extra) {
-	c := v.Addr().Interface().(*config.Config)
-	for _, e := range extras {
-		sectionApply[e.name](t, c, e)
-	}
 }
 
 // addSugar adds keys to type typ's sugar, with an apply function that is given only those
