@@ -35,6 +35,8 @@ var sugarFields = map[string]sugarField{
 	"with_mount_unit":           {reflect.TypeFor[bool](), "Generate a systemd mount unit (a swap unit for swap) that mounts the filesystem on every boot. Needs format, and path unless swap."},
 	"boot_device":               {reflect.TypeFor[bootDevice](), "Encrypt the root filesystem and mirror the boot disk, with the partition layout of the CoreOS disk image."},
 	"grub":                      {reflect.TypeFor[grubConfig](), "GRUB boot loader settings."},
+	"cluster":                   {reflect.TypeFor[clusterSection](), "Enroll the machine into an etcd cluster: generates etcd-member.service (docs/cluster.md)."},
+	"update":                    {reflect.TypeFor[updateSection](), "OS update channel and reboot strategy, as locksmith's or Zincati's configuration (docs/updates.md)."},
 }
 
 // schemaNode is one value of the YAML format, as the schema and the docs show it.
