@@ -1,9 +1,6 @@
 package fsprobe
 
-import (
-	"encoding/binary"
-	"hash/crc32"
-)
+import "encoding/binary"
 
 // ext2/3/4 superblock: 1024 bytes at offset 1024.
 const (
@@ -12,7 +9,6 @@ const (
 
 	extCompatHasJournal   = 0x0004
 	extIncompatJournalDev = 0x0008
-	extRoCompatMetaCsum   = 0x0400
 	extFlagsTestFS        = 0x0004
 
 	// Features ext2 and ext3 drivers understand; anything beyond them makes an ext4.
@@ -21,10 +17,12 @@ const (
 	ext3RoCompatSupp = 0x0001 | 0x0002 | 0x0004 // sparse_super, large_file, btree_dir
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // probeExt tells ext2, ext3 and ext4 apart by their feature flags, as blkid does: a journal
 // makes ext3, any feature an ext3 driver does not know makes ext4.
+//
+// The superblock checksum is deliberately not verified (blkid 2.38 does not either): a damaged
+// filesystem must still be seen, so that the disks stage refuses to reuse or format over it
+// instead of taking the device for empty and running mkfs on someone's data.
 func probeExt(d *device) (Result, bool) {
 	sb := d.read(extSuperOffset, 1024)
 	if sb == nil || binary.LittleEndian.Uint16(sb[0x38:]) != extMagic {
@@ -32,12 +30,6 @@ func probeExt(d *device) (Result, bool) {
 	}
 	le := binary.LittleEndian
 	compat, incompat, roCompat := le.Uint32(sb[0x5C:]), le.Uint32(sb[0x60:]), le.Uint32(sb[0x64:])
-	if roCompat&extRoCompatMetaCsum != 0 {
-		// The stored value is the raw CRC32C (no final inversion).
-		if le.Uint32(sb[0x3FC:]) != ^crc32.Checksum(sb[:0x3FC], castagnoli) {
-			return Result{}, false
-		}
-	}
 	var typ string
 	switch {
 	case incompat&extIncompatJournalDev != 0:

@@ -37,9 +37,18 @@ type prober struct {
 	probe     func(d *device) (Result, bool)
 }
 
+// tinySize is the size up to which blkid takes a device for a floppy and looks for no RAID
+// signatures on it.
+const tinySize = 1440 << 10
+
 // probers in blkid's order: RAID and crypto first, then filesystems.
 var probers = []prober{
-	{name: "linux_raid_member", exclusive: true, probe: probeMD},
+	{name: "linux_raid_member", exclusive: true, probe: func(d *device) (Result, bool) {
+		if d.size <= tinySize {
+			return Result{}, false
+		}
+		return probeMD(d)
+	}},
 	{name: "crypto_LUKS", exclusive: true, probe: probeLUKS},
 	{name: "vfat", probe: probeVFAT},
 	{name: "swap", probe: probeSwap},

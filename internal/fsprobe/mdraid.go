@@ -5,14 +5,14 @@ import "encoding/binary"
 const (
 	mdMagic        = 0xa92b4efc
 	mdSuperV1Size  = 256
-	mdMaxDevLimit  = 1920 // roles fit in the 4 KiB that mdadm reserves
 	md090Reserved  = 64 << 10
 	md090UUIDWord0 = 5 * 4
 )
 
 // probeMD finds an md RAID member: metadata 1.2 (4 KiB from the start), 1.1 (at the start),
 // 1.0 (8 KiB before the end, 4 KiB aligned) and 0.90 (in the last 64 KiB-aligned 64 KiB).
-// The label is the array name, the UUID the array's, shared by all members.
+// The label is the array name, the UUID the array's, shared by all members. The checksum is not
+// verified, for the reason given at probeExt: a damaged member must not look like free space.
 func probeMD(d *device) (Result, bool) {
 	for _, off := range []int64{4096, 0, (d.size - 8192) &^ 4095} {
 		if res, ok := probeMDv1(d, off); ok {
@@ -31,32 +31,7 @@ func probeMDv1(d *device, off int64) (Result, bool) {
 	if le.Uint64(sb[144:]) != uint64(off)/512 { // super_offset, in sectors
 		return Result{}, false
 	}
-	maxDev := le.Uint32(sb[220:])
-	if maxDev > mdMaxDevLimit {
-		return Result{}, false
-	}
-	full := d.read(off, mdSuperV1Size+int(maxDev)*2)
-	if full == nil || le.Uint32(full[216:]) != mdV1Checksum(full) {
-		return Result{}, false
-	}
 	return Result{Type: "linux_raid_member", UUID: formatUUID(sb[16:32]), Label: cstring(sb[32:64])}, true
-}
-
-// mdV1Checksum sums the superblock as little-endian words with the checksum field taken as
-// zero, and folds the carry back in, as the md driver does.
-func mdV1Checksum(sb []byte) uint32 {
-	var sum uint64
-	n := len(sb)
-	for i := 0; i+4 <= n; i += 4 {
-		if i == 216 {
-			continue
-		}
-		sum += uint64(binary.LittleEndian.Uint32(sb[i:]))
-	}
-	if n%4 == 2 {
-		sum += uint64(binary.LittleEndian.Uint16(sb[n-2:]))
-	}
-	return uint32(sum&0xffffffff + sum>>32)
 }
 
 // probeMD090 reads the old 0.90 superblock, written in the host's byte order (little-endian

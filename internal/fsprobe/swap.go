@@ -22,7 +22,8 @@ func probeSwap(d *device) (Result, bool) {
 				return Result{}, false
 			}
 			v := binary.LittleEndian.Uint32(hdr[0:])
-			if v != 1 && binary.BigEndian.Uint32(hdr[0:]) != 1 {
+			// A zero last page means mkswap never finished.
+			if v != 1 && binary.BigEndian.Uint32(hdr[0:]) != 1 || binary.LittleEndian.Uint32(hdr[4:]) == 0 {
 				return Result{}, false
 			}
 			return Result{Type: "swap", UUID: formatUUID(hdr[12:28]), Label: cstring(hdr[28:44])}, true
