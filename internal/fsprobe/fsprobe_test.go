@@ -160,6 +160,16 @@ func TestProbeSynthetic(t *testing.T) {
 				putMDv1(img, 4<<20-8192, "md1")
 			},
 			want: Result{Type: "linux_raid_member", UUID: testUUIDText, Label: "md1"}},
+		{name: "md 0.90 at the end", size: 4 << 20, onDevice: true,
+			build: func(img []byte) {
+				sb := img[4<<20-64<<10:]
+				le := binary.LittleEndian
+				le.PutUint32(sb[0:], mdMagic)
+				le.PutUint32(sb[8:], 90)
+				copy(sb[20:24], testUUID[:4])
+				copy(sb[52:64], testUUID[4:])
+			},
+			want: Result{Type: "linux_raid_member", UUID: "3d2e1f0b-694a-5b4c-a596-7887e1d2c3b4"}},
 		{name: "md on a floppy-sized image is ignored", size: 1 << 20,
 			build: func(img []byte) { putMDv1(img, 4096, "md0") },
 			want:  Result{}},

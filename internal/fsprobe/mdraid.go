@@ -34,8 +34,8 @@ func probeMDv1(d *device, off int64) (Result, bool) {
 	return Result{Type: "linux_raid_member", UUID: formatUUID(sb[16:32]), Label: cstring(sb[32:64])}, true
 }
 
-// probeMD090 reads the old 0.90 superblock, written in the host's byte order (little-endian
-// here); its UUID is four words scattered through the header.
+// probeMD090 reads the old 0.90 superblock, written in the host's byte order (read as
+// little-endian here); its UUID is four words scattered through the header.
 func probeMD090(d *device) (Result, bool) {
 	if d.size < 2*md090Reserved {
 		return Result{}, false
@@ -46,11 +46,15 @@ func probeMD090(d *device) (Result, bool) {
 		return Result{}, false
 	}
 	le := binary.LittleEndian
-	if le.Uint32(sb[0:]) != mdMagic || le.Uint32(sb[4:]) != 0 || le.Uint32(sb[8:]) != 90 {
+	if le.Uint32(sb[0:]) != mdMagic || le.Uint32(sb[4:]) != 0 || le.Uint32(sb[8:]) < 90 {
 		return Result{}, false
 	}
-	uuid := make([]byte, 0, 16)
-	uuid = append(uuid, sb[md090UUIDWord0:md090UUIDWord0+4]...)
-	uuid = append(uuid, sb[13*4:16*4]...)
+	// The UUID words are host-order integers; blkid prints each one's bytes most significant
+	// first.
+	words := [][]byte{sb[md090UUIDWord0 : md090UUIDWord0+4], sb[13*4 : 14*4], sb[14*4 : 15*4], sb[15*4 : 16*4]}
+	uuid := make([]byte, 16)
+	for i, w := range words {
+		uuid[4*i], uuid[4*i+1], uuid[4*i+2], uuid[4*i+3] = w[3], w[2], w[1], w[0]
+	}
 	return Result{Type: "linux_raid_member", UUID: formatUUID(uuid)}, true
 }

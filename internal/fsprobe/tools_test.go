@@ -23,6 +23,8 @@ type toolCase struct {
 	// mutate, when set, edits the image after the tools ran (to make cases mkfs does not).
 	mutate func(t *testing.T, img []byte)
 	want   Result // checked too, so the test does not only agree with blkid but with the request
+	// wantAll, when set, lists the types ProbeAll must find (hybrid images).
+	wantAll []string
 }
 
 // fatLabelEntry returns the offset of the root-directory volume label entry named label.
@@ -109,6 +111,10 @@ func toolCases() []toolCase {
 		{name: "iso9660 plain", tools: []string{"genisoimage"},
 			cmds: [][]string{{"genisoimage", "-quiet", "-o", "IMG", "-V", "CIDATA", "DIR/src"}},
 			want: Result{Type: "iso9660", Label: "CIDATA"}},
+		{name: "iso9660 with udf bridge", tools: []string{"genisoimage"},
+			cmds:    [][]string{{"genisoimage", "-quiet", "-o", "IMG", "-V", "config-2", "-J", "-r", "-udf", "DIR/src"}},
+			want:    Result{Type: "udf", Label: "config-2"},
+			wantAll: []string{"udf", "iso9660"}},
 		{name: "udf", tools: []string{"mkudffs"}, size: 16 << 20,
 			cmds: [][]string{{"mkudffs", "--label=config-2", "--uuid=0123456789abcdef", "IMG"}},
 			want: Result{Type: "udf", UUID: "0123456789abcdef", Label: "config-2"}},
@@ -172,8 +178,26 @@ func TestProbeAgainstBlkid(t *testing.T) {
 			if diff := cmp.Diff(blk, got); diff != "" {
 				t.Errorf("ProbeFile(%s) differs from blkid -p (-blkid +probe):\n%s", tc.name, diff)
 			}
+			if tc.wantAll != nil {
+				f, err := os.Open(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				st, err := f.Stat()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var types []string
+				for _, r := range ProbeAll(f, st.Size()) {
+					types = append(types, r.Type)
+				}
+				if diff := cmp.Diff(tc.wantAll, types); diff != "" {
+					t.Errorf("ProbeAll(%s) types (-want +got):\n%s", tc.name, diff)
+				}
+			}
 			want := tc.want
-			if want.Type == "iso9660" {
+			if tc.size == 0 { // genisoimage images
 				want.UUID = got.UUID // a timestamp; agreement with blkid is checked above
 			}
 			if diff := cmp.Diff(want, got); diff != "" {

@@ -24,15 +24,16 @@ func probeUDF(d *device) (Result, bool) {
 	nsr := false
 	for i := int64(0); i < 64; i++ {
 		vsd := d.read(udfVRSStart+i*2048, 8)
-		if vsd == nil || vsd[0] != 0 {
+		if vsd == nil || vsd[1] == 0 {
 			break
 		}
+		// ISO 9660 descriptors come first in the bridge images that config drives use.
 		id := string(vsd[1:6])
 		if id == "NSR02" || id == "NSR03" {
 			nsr = true
 			break
 		}
-		if id != "BEA01" && id != "CD001" && id != "BOOT2" && id != "CDW02" {
+		if id != "BEA01" && id != "CD001" && id != "BOOT2" && id != "CDW02" && id != "TEA03" {
 			break
 		}
 	}
