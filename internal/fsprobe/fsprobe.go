@@ -37,8 +37,8 @@ type prober struct {
 	probe     func(d *device) (Result, bool)
 }
 
-// tinySize is the size up to which blkid takes a device for a floppy and looks for no RAID
-// signatures on it.
+// tinySize is the size up to which blkid takes a device for a floppy: it looks for no RAID
+// signatures on it and takes the first match without checking for ambiguity.
 const tinySize = 1440 << 10
 
 // probers in blkid's order: RAID and crypto first, then filesystems.
@@ -97,7 +97,8 @@ func ProbeAll(r io.ReaderAt, size int64) []Result {
 
 // Probe returns the one signature on the image, a zero Result when there is none, and an
 // error wrapping ErrAmbiguous (with the first match as the Result) when several formats that
-// cannot coexist are found.
+// cannot coexist are found, where `blkid -p` says "ambivalent result". The disks stage then
+// refuses to reuse or format the device unless the config asks for a wipe.
 func Probe(r io.ReaderAt, size int64) (Result, error) {
 	d := &device{r: r, size: size}
 	var (
@@ -110,6 +111,10 @@ func Probe(r io.ReaderAt, size int64) (Result, error) {
 			continue
 		}
 		if p.exclusive {
+			return res, nil
+		}
+		if d.size <= tinySize {
+			// blkid takes the first match on floppy-sized devices without looking further.
 			return res, nil
 		}
 		if !p.tolerant {
