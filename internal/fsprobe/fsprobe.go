@@ -77,22 +77,38 @@ func (d *device) read(off int64, n int) []byte {
 	return b
 }
 
-// ProbeAll returns every signature found on the image of the given size, in blkid's order. A
-// RAID member or LUKS header is returned alone, as blkid does.
-func ProbeAll(r io.ReaderAt, size int64) []Result {
-	d := &device{r: r, size: size}
-	var found []Result
+// match is one prober's finding.
+type match struct {
+	Result
+	tolerant bool
+}
+
+// run applies the probers in order. A RAID member or LUKS header ends the search and is
+// returned alone, as blkid does: what lies inside belongs to the array or the mapping.
+func run(d *device) []match {
+	var found []match
 	for _, p := range probers {
 		res, ok := p.probe(d)
 		if !ok {
 			continue
 		}
 		if p.exclusive {
-			return []Result{res}
+			return []match{{Result: res}}
 		}
-		found = append(found, res)
+		found = append(found, match{Result: res, tolerant: p.tolerant})
 	}
 	return found
+}
+
+// ProbeAll returns every signature found on the image of the given size, in blkid's order, for
+// reporting what an ambiguous device holds.
+func ProbeAll(r io.ReaderAt, size int64) []Result {
+	found := run(&device{r: r, size: size})
+	res := make([]Result, len(found))
+	for i, m := range found {
+		res[i] = m.Result
+	}
+	return res
 }
 
 // Probe returns the one signature on the image, a zero Result when there is none, and an
@@ -100,39 +116,25 @@ func ProbeAll(r io.ReaderAt, size int64) []Result {
 // cannot coexist are found, where `blkid -p` says "ambivalent result". The disks stage then
 // refuses to reuse or format the device unless the config asks for a wipe.
 func Probe(r io.ReaderAt, size int64) (Result, error) {
-	d := &device{r: r, size: size}
-	var (
-		found      []Result
-		intolerant int
-	)
-	for _, p := range probers {
-		res, ok := p.probe(d)
-		if !ok {
-			continue
-		}
-		if p.exclusive {
-			return res, nil
-		}
-		if d.size <= tinySize {
-			// blkid takes the first match on floppy-sized devices without looking further.
-			return res, nil
-		}
-		if !p.tolerant {
-			intolerant++
-		}
-		found = append(found, res)
-	}
-	switch {
-	case len(found) == 0:
+	found := run(&device{r: r, size: size})
+	if len(found) == 0 {
 		return Result{}, nil
-	case len(found) > 1 && intolerant > 0:
-		types := make([]string, len(found))
-		for i, f := range found {
-			types[i] = f.Type
-		}
-		return found[0], fmt.Errorf("%w: %s", ErrAmbiguous, strings.Join(types, ", "))
 	}
-	return found[0], nil
+	// blkid takes the first match on floppy-sized devices without looking further.
+	if len(found) == 1 || size <= tinySize {
+		return found[0].Result, nil
+	}
+	types := make([]string, len(found))
+	intolerant := false
+	for i, m := range found {
+		types[i] = m.Type
+		intolerant = intolerant || !m.tolerant
+	}
+	if !intolerant {
+		// Hybrid images (an ISO 9660 and UDF bridge): the first is the one to use.
+		return found[0].Result, nil
+	}
+	return found[0].Result, fmt.Errorf("%w: %s", ErrAmbiguous, strings.Join(types, ", "))
 }
 
 // ProbeFile probes a block device or an image file by path.

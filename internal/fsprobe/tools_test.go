@@ -2,6 +2,7 @@ package fsprobe
 
 import (
 	"bufio"
+	"crypto/rand"
 	"bytes"
 	"fmt"
 	"os"
@@ -37,8 +38,9 @@ func fatLabelEntry(t *testing.T, img []byte, label string) int {
 	return i
 }
 
-func toolCases() []toolCase {
-	const u = "0b1f2e3d-4c5b-4a69-8778-96a5b4c3d2e1"
+// toolCases uses the UUID u throughout; a fresh one per run, since mkfs.btrfs refuses a UUID
+// that a device known to blkid already has.
+func toolCases(u string) []toolCase {
 	return []toolCase{
 		{name: "ext4", tools: []string{"mkfs.ext4"}, size: 32 << 20,
 			cmds: [][]string{{"mkfs.ext4", "-q", "-F", "-U", u, "-L", "root", "IMG"}},
@@ -94,7 +96,7 @@ func toolCases() []toolCase {
 			cmds: [][]string{{"mkfs.fat", "-i", "1A2B3C4D", "-n", "LBL", "IMG"}},
 			mutate: func(t *testing.T, img []byte) {
 				i := fatLabelEntry(t, img, "LBL")
-				copy(img[i:], fatNoName)
+				copy(img[i:], "NO NAME    ")
 			},
 			want: Result{Type: "vfat", UUID: "1A2B-3C4D", Label: "NO NAME"}},
 		{name: "luks2", tools: []string{"cryptsetup"}, size: 32 << 20,
@@ -127,7 +129,7 @@ func TestProbeAgainstBlkid(t *testing.T) {
 	if _, err := exec.LookPath("blkid"); err != nil {
 		t.Skip("skipping: blkid (util-linux) not installed")
 	}
-	for _, tc := range toolCases() {
+	for _, tc := range toolCases(randomUUID(t)) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, tool := range tc.tools {
 				if _, err := exec.LookPath(tool); err != nil {
@@ -231,4 +233,16 @@ func blkid(t *testing.T, img string) Result {
 		}
 	}
 	return r
+}
+
+// randomUUID returns a random version 4 UUID in its text form.
+func randomUUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0F | 0x40
+	b[8] = b[8]&0x3F | 0x80
+	return formatUUID(b[:])
 }

@@ -20,12 +20,10 @@ const (
 	fatMaxRootClusters = 100
 )
 
-// fatNoName is the label placeholder mkfs.fat writes when no label was given.
-const fatNoName = "NO NAME    "
-
 // probeVFAT validates a FAT12/16/32 boot sector and reads its volume serial and label. Like
 // blkid, the label is the volume-label entry in the root directory (what Windows and fatlabel
-// show); the copy in the boot sector is not reported.
+// show), reported even when it is "NO NAME"; the copy in the boot sector is not reported, so a
+// volume whose label is only in the boot sector has none.
 func probeVFAT(d *device) (Result, bool) {
 	bs := d.read(0, 512)
 	if bs == nil || !fatValid(bs) {

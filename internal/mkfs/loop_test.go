@@ -2,6 +2,8 @@ package mkfs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +79,8 @@ func totalBytes(t *testing.T, dir string) uint64 {
 // TestCreateProbeGrow formats loop devices through CreateArgs, checks the result with fsprobe,
 // doubles the backing file, and grows the filesystem through GrowArgs.
 func TestCreateProbeGrow(t *testing.T) {
-	const u = "0b1f2e3d-4c5b-4a69-8778-96a5b4c3d2e1"
+	// A fresh UUID per run: mkfs.btrfs refuses one that a device known to blkid already has.
+	u := randomUUID(t)
 	for _, tc := range []struct {
 		name string
 		spec Spec
@@ -169,4 +172,17 @@ func TestCreateProbeGrow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randomUUID returns a random version 4 UUID in its text form.
+func randomUUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0F | 0x40
+	b[8] = b[8]&0x3F | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

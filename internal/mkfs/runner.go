@@ -26,6 +26,7 @@ type CommandError struct {
 	Err    error
 }
 
+// Error names the command, how it failed, and what it said on standard error.
 func (e *CommandError) Error() string {
 	msg := fmt.Sprintf("%s: %v", strings.Join(e.Argv, " "), e.Err)
 	if s := strings.TrimSpace(string(e.Stderr)); s != "" {
@@ -34,6 +35,7 @@ func (e *CommandError) Error() string {
 	return msg
 }
 
+// Unwrap gives the *exec.ExitError (or start error) underneath, for errors.As.
 func (e *CommandError) Unwrap() error { return e.Err }
 
 // ExecRunner runs commands as child processes and logs each argv before it runs.
