@@ -2,8 +2,8 @@ package fsprobe
 
 import (
 	"bufio"
-	"crypto/rand"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
