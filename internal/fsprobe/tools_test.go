@@ -117,6 +117,28 @@ func toolCases(u string) []toolCase {
 			cmds:    [][]string{{"genisoimage", "-quiet", "-o", "IMG", "-V", "config-2", "-J", "-r", "-udf", "DIR/src"}},
 			want:    Result{Type: "udf", Label: "config-2"},
 			wantAll: []string{"udf", "iso9660"}},
+		{name: "iso9660 joliet long label", tools: []string{"genisoimage"},
+			cmds: [][]string{{"genisoimage", "-quiet", "-o", "IMG", "-V", "Config-Drive-Volume-2026-long", "-J", "-r", "DIR/src"}},
+			want: Result{Type: "iso9660", Label: "Config-Drive-Volume-2026-long"}},
+		{name: "ext4 label of 16 bytes", tools: []string{"mkfs.ext4"}, size: 32 << 20,
+			cmds: [][]string{{"mkfs.ext4", "-q", "-F", "-U", u, "-L", "sixteen-chars-ok", "IMG"}},
+			want: Result{Type: "ext4", UUID: u, Label: "sixteen-chars-ok"}},
+		{name: "ext4 label with shell characters", tools: []string{"mkfs.ext4"}, size: 32 << 20,
+			cmds: [][]string{{"mkfs.ext4", "-q", "-F", "-U", u, "-L", `it's "$my" root`, "IMG"}},
+			want: Result{Type: "ext4", UUID: u, Label: `it's "$my" root`}},
+		{name: "xfs label of 12 bytes", tools: []string{"mkfs.xfs"}, size: 320 << 20,
+			cmds: [][]string{{"mkfs.xfs", "-q", "-f", "-m", "uuid=" + u, "-L", "twelve-chars", "IMG"}},
+			want: Result{Type: "xfs", UUID: u, Label: "twelve-chars"}},
+		{name: "btrfs utf-8 label", tools: []string{"mkfs.btrfs"}, size: 256 << 20,
+			cmds: [][]string{{"mkfs.btrfs", "-q", "--force", "-U", u, "-L", "données", "IMG"}},
+			want: Result{Type: "btrfs", UUID: u, Label: "données"}},
+		{name: "vfat 4k sectors", tools: []string{"mkfs.fat"}, size: 64 << 20,
+			cmds: [][]string{{"mkfs.fat", "-S", "4096", "-i", "0BADF00D", "-n", "BIGSECT", "IMG"}},
+			want: Result{Type: "vfat", UUID: "0BAD-F00D", Label: "BIGSECT"}},
+		{name: "swap label truncated by mkswap", tools: []string{"mkswap"}, size: 16 << 20,
+			cmds: [][]string{{"mkswap", "-f", "-U", u, "-L", "sixteen-chars-ok", "IMG"}},
+			// mkswap keeps 15 bytes and a NUL.
+			want: Result{Type: "swap", UUID: u, Label: "sixteen-chars-o"}},
 		{name: "udf", tools: []string{"mkudffs"}, size: 16 << 20,
 			cmds: [][]string{{"mkudffs", "--label=config-2", "--uuid=0123456789abcdef", "IMG"}},
 			want: Result{Type: "udf", UUID: "0123456789abcdef", Label: "config-2"}},
@@ -212,7 +234,8 @@ func TestProbeAgainstBlkid(t *testing.T) {
 // blkid returns what `blkid -p` reports for an image; exit status 2 means nothing found.
 func blkid(t *testing.T, img string) Result {
 	t.Helper()
-	out, err := exec.Command("blkid", "-p", "-o", "export", img).Output()
+	// -d: print labels' bytes as they are instead of cat -v style.
+	out, err := exec.Command("blkid", "-p", "-d", "-o", "export", img).Output()
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 2 {
 		return Result{}
 	} else if err != nil {
@@ -222,7 +245,7 @@ func blkid(t *testing.T, img string) Result {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		k, v, _ := strings.Cut(sc.Text(), "=")
-		v = strings.ReplaceAll(v, `\ `, " ")
+		v = unescapeExport(v)
 		switch k {
 		case "TYPE":
 			r.Type = v
@@ -245,4 +268,16 @@ func randomUUID(t *testing.T) string {
 	b[6] = b[6]&0x0F | 0x40
 	b[8] = b[8]&0x3F | 0x80
 	return formatUUID(b[:])
+}
+
+// unescapeExport undoes the backslashes that `blkid -o export` puts before shell characters.
+func unescapeExport(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
