@@ -1,15 +1,58 @@
 package config
 
-import "strconv"
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+)
 
-// This file holds the identity of list entries: two entries of one list (or of lists that share
-// a key space) with the same key are the same thing. Validation reports a repeated key as a
-// duplicate; merging uses the key to find the parent entry a child entry replaces. String lists
-// are keyed by the string itself and need no method.
+// This file holds the identity of list entries (spec §3.10, §5.1): two entries of one list, or
+// of lists that share a key space, with the same key are the same thing. Validation reports a
+// repeated key as a duplicate; merging uses the key to find the parent entry a child entry
+// merges with. String lists are keyed by the string itself and need no method.
 
 // keyed is a list entry with an identity key.
 type keyed interface {
 	Key() string
+}
+
+// entryKey returns the identity key of list entry v: the string itself for string lists, the
+// Key method's result for struct entries. Only entries of types for which hasKey holds have
+// one; the merge and duplicate plans check that once per list type.
+func entryKey(v reflect.Value) string {
+	if v.Kind() == reflect.String {
+		return v.String()
+	}
+	if v.CanAddr() {
+		v = v.Addr() // no copy of the entry; value methods are in the pointer's method set
+	}
+	return v.Interface().(keyed).Key()
+}
+
+// hasKey reports whether entries of type t have an identity key.
+func hasKey(t reflect.Type) bool {
+	return t.Kind() == reflect.String || reflect.PointerTo(t).Implements(keyedType)
+}
+
+// requireKey panics unless entries of type t have an identity key: the lists that the merge and
+// the duplicate check handle by key must have one, and a missing Key method is a bug of the
+// model that no input could trigger.
+func requireKey(t reflect.Type) {
+	if !hasKey(t) {
+		panic(fmt.Sprintf("config: %s list entries have no identity key", t))
+	}
+}
+
+var keyedType = reflect.TypeFor[keyed]()
+
+// sharedKeyLists names, per struct type, the lists whose entries share one key space: a path is
+// a file, a directory or a link; a kernel argument should or should not exist. They are listed
+// in the order the reference's duplicate check visits them: the later entry of a repeated key
+// is the duplicate, so the order decides which of a file and a directory at one path is
+// reported. (Merging takes them in field order.)
+var sharedKeyLists = map[reflect.Type][]string{
+	reflect.TypeFor[Storage]():         {"directories", "files", "links"},
+	reflect.TypeFor[KernelArguments](): {"shouldExist", "shouldNotExist"},
 }
 
 // Key identifies a resource by its source; a resource without one has the key "".

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"sync"
 )
 
@@ -120,12 +118,6 @@ type mergeField struct {
 	group []int // keyed lists: the positions of the fields sharing this one's key space, itself included
 }
 
-// mergeGroups names, per struct type, the lists whose entries share one key space.
-var mergeGroups = map[reflect.Type][][]string{
-	reflect.TypeFor[Storage]():         {{"files", "directories", "links"}},
-	reflect.TypeFor[KernelArguments](): {{"shouldExist", "shouldNotExist"}},
-}
-
 var mergePlans sync.Map // reflect.Type → []mergeField
 
 // mergePlanOf returns the cached merge view of struct type t.
@@ -147,6 +139,7 @@ func mergePlanOf(t reflect.Type) []mergeField {
 		case ft.Kind() == reflect.Slice && f.append:
 			mf.kind = mergeAppend
 		case ft.Kind() == reflect.Slice:
+			requireKey(ft.Elem())
 			mf.kind = mergeKeyed
 			mf.group = []int{i}
 		default:
@@ -154,67 +147,19 @@ func mergePlanOf(t reflect.Type) []mergeField {
 		}
 		plan[i] = mf
 	}
-	for _, g := range mergeGroups[t] {
-		group := make([]int, len(g))
-		for i, name := range g {
+	if shared := sharedKeyLists[t]; shared != nil {
+		// In field order: of a child's entries with one key, the one in the later field wins.
+		group := make([]int, len(shared))
+		for i, name := range shared {
 			group[i] = pos[name]
 		}
+		slices.Sort(group)
 		for _, i := range group {
 			plan[i].group = group
 		}
 	}
 	actual, _ := mergePlans.LoadOrStore(t, plan)
 	return actual.([]mergeField)
-}
-
-// mergeKey is the identity of a list entry: entries of the parent and the child with equal
-// keys are merged. The keys are the reference's (§5.1).
-func mergeKey(v reflect.Value) string {
-	if v.Kind() == reflect.String {
-		return v.String()
-	}
-	switch e := v.Addr().Interface().(type) {
-	case *Resource:
-		if e.Source == nil {
-			return ""
-		}
-		return *e.Source
-	case *HTTPHeader:
-		return e.Name
-	case *Disk:
-		return e.Device
-	case *Partition:
-		switch {
-		case e.Number != 0:
-			return "number:" + strconv.Itoa(e.Number)
-		case e.Label != nil:
-			return "label:" + *e.Label
-		}
-		return ""
-	case *Raid:
-		return e.Name
-	case *Luks:
-		return e.Name
-	case *Unit:
-		return e.Name
-	case *Dropin:
-		return e.Name
-	case *PasswdUser:
-		return e.Name
-	case *PasswdGroup:
-		return e.Name
-	case *Filesystem:
-		return e.Device
-	case *Tang:
-		return e.URL
-	case *File:
-		return e.Path
-	case *Directory:
-		return e.Path
-	case *Link:
-		return e.Path
-	}
-	panic(fmt.Sprintf("config: no merge key for %s", v.Type()))
 }
 
 // childEntry locates a child list entry: which field of its group, and where in it.
@@ -437,7 +382,7 @@ func childKeys(plan []mergeField, group []int, c reflect.Value) map[string]child
 	for _, g := range group {
 		list := c.FieldByIndex(plan[g].index)
 		for j := 0; j < list.Len(); j++ {
-			keys[mergeKey(list.Index(j))] = childEntry{field: g, index: j}
+			keys[entryKey(list.Index(j))] = childEntry{field: g, index: j}
 		}
 	}
 	return keys
@@ -471,7 +416,7 @@ func (m *merger) keyedList(dst, p, c reflect.Value, field int, keys map[string]c
 	n := 0
 	for i := 0; i < np; i++ {
 		pe := p.Index(i)
-		key := mergeKey(pe)
+		key := entryKey(pe)
 		parentKeys[key] = struct{}{}
 		ce, ok := keys[key]
 		switch {
@@ -496,7 +441,7 @@ func (m *merger) keyedList(dst, p, c reflect.Value, field int, keys map[string]c
 	}
 	for j := 0; j < nc; j++ {
 		ce := c.Index(j)
-		if _, ok := parentKeys[mergeKey(ce)]; ok {
+		if _, ok := parentKeys[entryKey(ce)]; ok {
 			continue
 		}
 		m.copyEntry(out.Index(n), ce, n, FromChild, j)

@@ -599,42 +599,6 @@ func TestMergeLeavesInputsAlone(t *testing.T) {
 	}
 }
 
-// TestMergeKeyCoversLists checks that every keyed list of the model has a merge key.
-func TestMergeKeyCoversLists(t *testing.T) {
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type, p string)
-	walk = func(typ reflect.Type, p string) {
-		if seen[typ] {
-			return
-		}
-		seen[typ] = true
-		for _, f := range mergePlanOf(typ) {
-			ft := typ.FieldByIndex(f.index).Type
-			fp := fmt.Sprintf("%s.%s", p, f.name)
-			switch f.kind {
-			case mergeStruct:
-				walk(ft, fp)
-			case mergeKeyed, mergeAppend:
-				elem := ft.Elem()
-				if f.kind == mergeKeyed {
-					t.Run(fp, func(t *testing.T) {
-						defer func() {
-							if r := recover(); r != nil {
-								t.Errorf("mergeKey(%s) panicked: %v", elem, r)
-							}
-						}()
-						mergeKey(reflect.New(elem).Elem())
-					})
-				}
-				if elem.Kind() == reflect.Struct {
-					walk(elem, fp)
-				}
-			}
-		}
-	}
-	walk(reflect.TypeFor[Config](), "$")
-}
-
 // BenchmarkMerge merges two configs of n files each, half of the child's files merging with
 // the parent's and half new; the sizes show that the cost grows linearly.
 func BenchmarkMerge(b *testing.B) {

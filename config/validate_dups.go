@@ -6,14 +6,6 @@ import (
 	"sync"
 )
 
-// sharedKeyLists names, per struct type, the lists whose entries share one key space, in the
-// order the reference checks them: the later entry of a repeated key is the duplicate, so the
-// order decides which of a file and a directory at one path is reported.
-var sharedKeyLists = map[reflect.Type][]string{
-	reflect.TypeFor[Storage]():         {"directories", "files", "links"},
-	reflect.TypeFor[KernelArguments](): {"shouldExist", "shouldNotExist"},
-}
-
 // validateDups reports every list entry whose key repeats the key of an earlier entry of the
 // same list (or of a list sharing its key space), at the later entry. Lists marked
 // merge:"append" are exempt: their entries are added on merge, and repeating one is meaningful.
@@ -46,6 +38,7 @@ func dupPlanOf(t reflect.Type) *dupPlan {
 	for _, f := range si.fields {
 		ft := t.FieldByIndex(f.index).Type
 		if ft.Kind() == reflect.Slice && !f.append {
+			requireKey(ft.Elem())
 			switch {
 			case !slices.Contains(shared, f.name):
 				plan.checks = append(plan.checks, []*fieldInfo{f})
@@ -117,10 +110,7 @@ func (w *dupWalker) checkLists(v reflect.Value, group []*fieldInfo) {
 	for _, f := range group {
 		list := v.FieldByIndex(f.index)
 		for i := 0; i < list.Len(); i++ {
-			key, ok := entryKey(list.Index(i))
-			if !ok {
-				continue
-			}
+			key := entryKey(list.Index(i))
 			if seen == nil {
 				seen = make(map[string]struct{}, list.Len())
 			}
@@ -143,19 +133,4 @@ func (w *dupWalker) path(name string, i int) Path {
 		}
 	}
 	return append(p, name, i)
-}
-
-// entryKey returns the identity key of list entry v: the string itself for string lists, the
-// Key method's result for struct entries. ok is false for entries that have no key.
-func entryKey(v reflect.Value) (string, bool) {
-	if v.Kind() == reflect.String {
-		return v.String(), true
-	}
-	if v.CanAddr() {
-		v = v.Addr() // no copy of the entry; value methods are in the pointer's method set
-	}
-	if k, ok := v.Interface().(keyed); ok {
-		return k.Key(), true
-	}
-	return "", false
 }

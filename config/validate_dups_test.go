@@ -96,66 +96,6 @@ func TestDupsEveryList(t *testing.T) {
 	}
 }
 
-// TestDupsKeyedTypes makes sure that every struct that is an entry of a checked list has a key:
-// entryKey would skip it otherwise.
-func TestDupsKeyedTypes(t *testing.T) {
-	keyedType := reflect.TypeFor[keyed]()
-	for _, l := range listFields(reflect.TypeFor[Config](), nil) {
-		f := l.steps[len(l.steps)-1]
-		elem := listFieldTypes[f].Elem()
-		if f.append || elem.Kind() != reflect.Struct {
-			continue
-		}
-		if !reflect.PointerTo(elem).Implements(keyedType) {
-			t.Errorf("%s entries (%s) have no Key method", l.path(0), elem)
-		}
-	}
-}
-
-func TestEntryKey(t *testing.T) {
-	label := "root"
-	src := "https://h/c"
-	tests := []struct {
-		name  string
-		entry any
-		want  string
-	}{
-		{name: "string", entry: "console=ttyS0", want: "console=ttyS0"},
-		{name: "partition number", entry: Partition{Number: 3, Label: &label}, want: "number:3"},
-		{name: "partition label", entry: Partition{Label: &label}, want: "label:root"},
-		{name: "partition neither", entry: Partition{}, want: ""},
-		{name: "resource", entry: Resource{Source: &src}, want: src},
-		{name: "resource without source", entry: Resource{}, want: ""},
-		{name: "file", entry: File{Node: Node{Path: "/a"}}, want: "/a"},
-		{name: "directory", entry: Directory{Node: Node{Path: "/a"}}, want: "/a"},
-		{name: "link", entry: Link{Node: Node{Path: "/a"}}, want: "/a"},
-		{name: "disk", entry: Disk{Device: "/dev/sda"}, want: "/dev/sda"},
-		{name: "filesystem", entry: Filesystem{Device: "/dev/sdb"}, want: "/dev/sdb"},
-		{name: "raid", entry: Raid{Name: "md0"}, want: "md0"},
-		{name: "luks", entry: Luks{Name: "data"}, want: "data"},
-		{name: "tang", entry: Tang{URL: "http://t"}, want: "http://t"},
-		{name: "header", entry: HTTPHeader{Name: "Accept"}, want: "Accept"},
-		{name: "unit", entry: Unit{Name: "a.service"}, want: "a.service"},
-		{name: "dropin", entry: Dropin{Name: "b.conf"}, want: "b.conf"},
-		{name: "user", entry: PasswdUser{Name: "core"}, want: "core"},
-		{name: "group", entry: PasswdGroup{Name: "wheel"}, want: "wheel"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			// Entries are addressable inside a list; a fresh pointer's Elem is too.
-			v := reflect.New(reflect.TypeOf(tc.entry)).Elem()
-			v.Set(reflect.ValueOf(tc.entry))
-			got, ok := entryKey(v)
-			if !ok || got != tc.want {
-				t.Errorf("entryKey(%+v) = %q, %v, want %q, true", tc.entry, got, ok, tc.want)
-			}
-		})
-	}
-	if _, ok := entryKey(reflect.ValueOf(Verification{})); ok {
-		t.Errorf("entryKey(Verification{}) reports a key, want none")
-	}
-}
-
 // TestDupsParse checks duplicates through Parse in every spec version, for the lists with
 // special keys, the shared key spaces, and lists whose field came in a later version.
 func TestDupsParse(t *testing.T) {
