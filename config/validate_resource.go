@@ -78,9 +78,7 @@ func validateResource(res *Resource, p Path, v Version, r *reporter) {
 	var u *url.URL
 	if res.Source != nil && *res.Source != "" {
 		var err error
-		if u, err = url.Parse(*res.Source); err != nil {
-			r.errorf(p.Append("source"), ErrURLUnparsable)
-		} else if err := checkSource(*res.Source, u, v); err != nil {
+		if u, err = checkSourceURL(*res.Source, v); err != nil {
 			r.errorf(p.Append("source"), err)
 		}
 	}
@@ -123,6 +121,17 @@ func checkHash(hash string, v Version) error {
 		return ErrHashSize
 	}
 	return nil
+}
+
+// checkSourceURL parses a resource's source s and checks it against the schemes of spec version
+// v. It returns the parsed URL, nil when s does not parse, and ErrURLUnparsable or the
+// scheme's error.
+func checkSourceURL(s string, v Version) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, ErrURLUnparsable
+	}
+	return u, checkSource(s, u, v)
 }
 
 // checkSource checks a parsed source URL u (text s) against the schemes of spec version v.

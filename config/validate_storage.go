@@ -7,16 +7,12 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/vincent-petithory/dataurl"
 )
 
 // The spec versions from which some values are accepted.
 var (
 	formatNoneSince      = mustVersion("3.3.0") // filesystem format "none"
 	specialModeBitsSince = mustVersion("3.6.0") // setuid, setgid and sticky bits in modes
-	keyFileGSSince       = mustVersion("3.2.0") // gs:// URLs
-	keyFileARNSince      = mustVersion("3.4.0") // arn: URLs
 )
 
 // validateStorage checks the storage section: disks, partitions, RAID arrays, LUKS volumes,
@@ -251,9 +247,12 @@ func validateLuks(l *Luks, p Path, v Version, r *reporter) {
 		errorAt(r, validatePath(*l.Device), p, "device")
 	}
 	validateResource(&l.KeyFile, p.Append("keyFile"), v, r)
-	if l.KeyFile.Source != nil && !keyFileURLValid(*l.KeyFile.Source, v) {
-		// The reference attaches this one to "keys", a key the config does not have.
-		r.errorf(p.Append("keys"), ErrKeyFileSource)
+	if s := l.KeyFile.Source; s != nil {
+		// The reference checks a key file's URL once more, letting one without a scheme pass
+		// this time, and attaches the error to "keys", a key the config does not have.
+		if u, err := checkSourceURL(*s, v); err != nil && (u == nil || u.Scheme != "") {
+			r.errorf(p.Append("keys"), ErrKeyFileSource)
+		}
 	}
 	cl := &l.Clevis
 	thresholdSet := cl.Threshold != nil && *cl.Threshold != 0
@@ -295,9 +294,9 @@ func validateClevisCustom(cu *ClevisCustom, p Path, r *reporter) {
 
 func validateTang(t *Tang, p Path, r *reporter) {
 	if u, err := url.Parse(t.URL); err != nil {
-		r.errorf(p.Append("url"), ErrTangURLUnparsable)
+		r.errorf(p.Append("url"), ErrURLUnparsable)
 	} else if u.Scheme != "http" && u.Scheme != "https" {
-		r.errorf(p.Append("url"), ErrTangURLScheme)
+		r.errorf(p.Append("url"), ErrURLScheme)
 	}
 	if !hasText(t.Thumbprint) {
 		r.errorf(p.Append("thumbprint"), ErrTangThumbprintRequired)
@@ -305,50 +304,6 @@ func validateTang(t *Tang, p Path, r *reporter) {
 	if hasText(t.Advertisement) && !json.Valid([]byte(*t.Advertisement)) {
 		r.errorf(p.Append("advertisement"), ErrTangAdvertisement)
 	}
-}
-
-// keyFileURLValid applies the reference's URL check to a key file source: it must parse, use a
-// scheme that spec v fetches (or none), and be well formed for s3, arn and data URLs.
-func keyFileURLValid(s string, v Version) bool {
-	u, err := url.Parse(s)
-	if err != nil {
-		return false
-	}
-	switch u.Scheme {
-	case "", "http", "https", "tftp":
-		return true
-	case "gs":
-		return !v.LessThan(keyFileGSSince)
-	case "s3":
-		return versionIDValid(u)
-	case "arn":
-		return !v.LessThan(keyFileARNSince) && s3ARNValid(u) && versionIDValid(u)
-	case "data":
-		_, err := dataurl.DecodeString(s)
-		return err == nil
-	}
-	return false
-}
-
-// versionIDValid reports whether an S3 URL's versionId query, if present, has a value.
-func versionIDValid(u *url.URL) bool {
-	ids, ok := u.Query()["versionId"]
-	return !ok || len(ids) > 0 && ids[0] != ""
-}
-
-// s3ARNValid reports whether an arn: URL names an S3 object: arn:<partition>:s3:::<bucket>/<key>
-// or arn:<partition>:s3:<region>:<account>:accesspoint/<name>/object/<key>.
-func s3ARNValid(u *url.URL) bool {
-	full := u.Scheme + ":" + u.Opaque
-	parts := strings.SplitN(full, ":", 6)
-	if len(parts) != 6 || parts[2] != "s3" {
-		return false
-	}
-	slashes := strings.Count(full, "/")
-	if strings.HasPrefix(parts[5], "accesspoint/") {
-		return slashes >= 2
-	}
-	return slashes >= 1
 }
 
 func validateFilesystems(s *Storage, v Version, r *reporter) {

@@ -62,8 +62,6 @@ var (
 	ErrClevisPinRequired      = errors.New("missing required custom clevis pin")
 	ErrClevisPinUnknown       = errors.New("unsupported clevis pin")
 	ErrClevisConfigRequired   = errors.New("missing required custom clevis config")
-	ErrTangURLUnparsable      = errors.New("unable to parse url")
-	ErrTangURLScheme          = errors.New("invalid url scheme")
 	ErrTangThumbprintRequired = errors.New("thumbprint is required")
 	ErrTangAdvertisement      = errors.New("advertisement is not valid JSON")
 
