@@ -1,8 +1,12 @@
 package config
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
-// Errors of parsing and decoding. Validation errors are in validate_errors.go.
+// Errors of parsing and decoding. Validation errors are in validate_*_errors.go and
+// legacy_errors.go.
 var (
 	ErrInvalid            = errors.New("config is not valid")
 	ErrEmpty              = errors.New("not a config (empty)")
@@ -15,3 +19,19 @@ var (
 	ErrCloudConfig        = errors.New("not a config (found coreos-cloudconfig)")
 	ErrScript             = errors.New("not a config (found a script)")
 )
+
+// textError is a diagnostic whose text is not its sentinel's: the reference's message embeds
+// values (a unit name, a field name, a limit), or is another library's error text. errors.Is
+// still finds the sentinel.
+type textError struct {
+	sentinel error
+	text     string
+}
+
+func (e *textError) Error() string { return e.text }
+func (e *textError) Unwrap() error { return e.sentinel }
+
+// textErrorf returns a textError of sentinel with the formatted text.
+func textErrorf(sentinel error, format string, args ...any) error {
+	return &textError{sentinel: sentinel, text: fmt.Sprintf(format, args...)}
+}

@@ -1,37 +1,18 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
-// Errors and warnings about spec 2.x configs. The validation messages are the reference's
-// (Ignition 0.x, spec2x branch) word for word; they carry a Legacy prefix because the 3.x rules
-// have sentinels of their own, and a 2.x finding is reported against the 2.x document. The
+// Errors and warnings about spec 2.x configs that 3.x does not have. The validation messages
+// are the reference's (Ignition 0.x, spec2x branch) word for word. Where a 2.x rule has the
+// message of a 3.x one (spec §7.3), 2.x validation reports the 3.x sentinel, so that errors.Is
+// matches a finding in either version; the diagnostic's path is still the 2.x document's. The
 // translation messages are flint's: the reference translator's refusals name no fix.
 var (
-	ErrLegacyPathRelative         = errors.New("path not absolute")
-	ErrLegacyNoFilesystem         = errors.New("no filesystem specified")
-	ErrLegacyFileMode             = errors.New("illegal file mode")
-	ErrLegacyBothIDAndName        = errors.New("cannot set both id and name")
-	ErrLegacyURL                  = errors.New("unable to parse url")
-	ErrLegacyURLScheme            = errors.New("invalid url scheme")
-	ErrLegacyDataURL              = errors.New("invalid data url")
-	ErrLegacyHashMalformed        = errors.New("malformed hash specifier")
-	ErrLegacyHashFunction         = errors.New("unrecognized hash function")
-	ErrLegacyHashSize             = errors.New("incorrect size for hash sum")
-	ErrLegacyCompression          = errors.New("invalid compression method")
-	ErrLegacyPartitionLabelLength = errors.New("partition labels may not exceed 36 characters")
-	ErrLegacyGUID                 = errors.New(`doesn't match the form "01234567-89AB-CDEF-EDCB-A98765432101"`)
-	ErrLegacyPartitionNumbers     = errors.New("partition numbers collide")
-	ErrLegacyPartitionsOverlap    = errors.New("partitions overlap")
-	ErrLegacyFilesystemFormat     = errors.New("invalid filesystem format")
-	ErrLegacyFilesystemLabel      = errors.New("filesystem label too long for its format")
-	ErrLegacyUnitExtension        = errors.New("invalid systemd unit extension")
-	ErrLegacyDropinExtension      = errors.New("invalid systemd drop-in extension")
-	ErrLegacyNetworkdExtension    = errors.New("invalid networkd unit extension")
-	ErrLegacyNetworkdDropin       = errors.New("invalid networkd drop-in extension")
-	ErrLegacyRaidLevel            = errors.New("unrecognized raid level")
+	// Rules whose 2.x message has no 3.x twin.
+	ErrLegacyNoFilesystem      = errors.New("no filesystem specified")
+	ErrLegacyDataURL           = errors.New("invalid data url")
+	ErrLegacyNetworkdExtension = errors.New("invalid networkd unit extension")
+	ErrLegacyNetworkdDropin    = errors.New("invalid networkd drop-in extension")
 
 	// Rules that only 2.x has.
 	ErrLegacyAppendAndOverwrite    = errors.New("cannot set both append and overwrite to true")
@@ -50,7 +31,6 @@ var (
 	ErrLegacySizeDeprecated        = errors.New("size is deprecated; use sizeMB instead")
 	ErrLegacyStartDeprecated       = errors.New("start is deprecated; use startMB instead")
 	ErrLegacyEnableDeprecated      = errors.New("the enable field has been deprecated in favor of enabled")
-	ErrLegacyLabelColon            = errors.New("partition label will be truncated to text before the colon")
 	ErrLegacyShadowedFilesystem    = errors.New("filesystem defined twice")
 
 	// Translation to spec 3.x.
@@ -61,17 +41,3 @@ var (
 	ErrLegacyNetworkdAsFiles = errors.New("networkd units written as files")
 	ErrLegacyNodeReplaced    = errors.New("node replaced by a later one at the same path")
 )
-
-// exactError keeps a reference message whose wording embeds values (a field name, a limit)
-// exactly, while errors.Is still finds its sentinel.
-type exactError struct {
-	sentinel error
-	msg      string
-}
-
-func (e *exactError) Error() string { return e.msg }
-func (e *exactError) Unwrap() error { return e.sentinel }
-
-func exactf(sentinel error, format string, args ...any) error {
-	return &exactError{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
-}

@@ -99,69 +99,71 @@ func TestParseLegacyErrors(t *testing.T) {
 	}{
 		// 2.x validation, rules shared with 3.x.
 		{"relative file path", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "etc/x"}]}`,
-			Path{"storage", "files", 0, "path"}, ErrLegacyPathRelative},
+			Path{"storage", "files", 0, "path"}, ErrPathRelative},
 		{"relative disk device", "2.0.0", `"storage": {"disks": [{"device": "sda"}]}`,
-			Path{"storage", "disks", 0, "device"}, ErrLegacyPathRelative},
+			Path{"storage", "disks", 0, "device"}, ErrPathRelative},
 		{"relative mount device", "2.0.0", `"storage": {"filesystems": [{"name": "d", "mount": {"device": "sdb", "format": "ext4"}}]}`,
-			Path{"storage", "filesystems", 0, "mount", "device"}, ErrLegacyPathRelative},
+			Path{"storage", "filesystems", 0, "mount", "device"}, ErrPathRelative},
 		{"relative filesystem path", "2.0.0", `"storage": {"filesystems": [{"name": "d", "path": "mnt"}]}`,
-			Path{"storage", "filesystems", 0, "path"}, ErrLegacyPathRelative},
+			Path{"storage", "filesystems", 0, "path"}, ErrPathRelative},
 		{"relative raid device", "2.0.0", `"storage": {"raid": [{"name": "md", "level": "raid1", "devices": ["sda"]}]}`,
-			Path{"storage", "raid", 0, "devices", 0}, ErrLegacyPathRelative},
+			Path{"storage", "raid", 0, "devices", 0}, ErrPathRelative},
 		{"node without filesystem", "2.1.0", `"storage": {"links": [{"path": "/a", "target": "/b"}]}`,
 			Path{"storage", "links", 0, "filesystem"}, ErrLegacyNoFilesystem},
 		{"file mode too large", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "mode": 4096}]}`,
-			Path{"storage", "files", 0, "mode"}, ErrLegacyFileMode},
+			Path{"storage", "files", 0, "mode"}, ErrFileMode},
 		{"negative directory mode", "2.1.0", `"storage": {"directories": [{"filesystem": "root", "path": "/a", "mode": -1}]}`,
-			Path{"storage", "directories", 0, "mode"}, ErrLegacyFileMode},
+			Path{"storage", "directories", 0, "mode"}, ErrFileMode},
 		{"user id and name", "2.1.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "user": {"id": 1, "name": "x"}}]}`,
-			Path{"storage", "files", 0, "user"}, ErrLegacyBothIDAndName},
+			Path{"storage", "files", 0, "user"}, ErrBothIDAndName},
 		{"group id and name", "2.1.0", `"storage": {"directories": [{"filesystem": "root", "path": "/a", "group": {"id": 1, "name": "x"}}]}`,
-			Path{"storage", "directories", 0, "group"}, ErrLegacyBothIDAndName},
+			Path{"storage", "directories", 0, "group"}, ErrBothIDAndName},
 		{"unparsable url", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "http://[::1"}}]}`,
-			Path{"storage", "files", 0, "contents", "source"}, ErrLegacyURL},
+			Path{"storage", "files", 0, "contents", "source"}, ErrURLUnparsable},
 		{"url scheme", "2.0.0", `"ignition": {"version": "2.0.0", "config": {"append": [{"source": "ftp://x/y"}]}}`,
-			Path{"ignition", "config", "append", 0, "source"}, ErrLegacyURLScheme},
+			Path{"ignition", "config", "append", 0, "source"}, ErrURLScheme},
 		{"gs scheme is 3.x only", "2.3.0", `"ignition": {"version": "2.3.0", "config": {"replace": {"source": "gs://b/o"}}}`,
-			Path{"ignition", "config", "replace", "source"}, ErrLegacyURLScheme},
+			Path{"ignition", "config", "replace", "source"}, ErrURLScheme},
 		{"bad data url", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "data:nocomma"}}]}`,
 			Path{"storage", "files", 0, "contents", "source"}, ErrLegacyDataURL},
+		{"bad data url as in 3.x", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "data:nocomma"}}]}`,
+			Path{"storage", "files", 0, "contents", "source"}, ErrDataURL},
 		{"hash without dash", "2.2.0", `"ignition": {"version": "2.2.0", "security": {"tls": {"certificateAuthorities": [{"source": "https://x/ca", "verification": {"hash": "abc"}}]}}}`,
-			Path{"ignition", "security", "tls", "certificateAuthorities", 0, "verification", "hash"}, ErrLegacyHashMalformed},
+			Path{"ignition", "security", "tls", "certificateAuthorities", 0, "verification", "hash"}, ErrHashMalformed},
 		{"sha256 is 3.x only", "2.3.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "https://x/a", "verification": {"hash": "sha256-` + strings.Repeat("a", 64) + `"}}}]}`,
-			Path{"storage", "files", 0, "contents", "verification", "hash"}, ErrLegacyHashFunction},
+			Path{"storage", "files", 0, "contents", "verification", "hash"}, ErrHashFunction},
 		{"hash size", "2.0.0", `"ignition": {"version": "2.0.0", "config": {"append": [{"source": "https://x/c", "verification": {"hash": "sha512-aa"}}]}}`,
-			Path{"ignition", "config", "append", 0, "verification", "hash"}, ErrLegacyHashSize},
+			Path{"ignition", "config", "append", 0, "verification", "hash"}, ErrHashSize},
 		{"compression", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "data:,x", "compression": "xz"}}]}`,
-			Path{"storage", "files", 0, "contents", "compression"}, ErrLegacyCompression},
+			Path{"storage", "files", 0, "contents", "compression"}, ErrCompression},
 		{"partition label length", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"label": "` + strings.Repeat("l", 37) + `"}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 0, "label"}, ErrLegacyPartitionLabelLength},
+			Path{"storage", "disks", 0, "partitions", 0, "label"}, ErrPartitionLabelTooLong},
 		{"type guid", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "typeGuid": "linux"}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 0, "typeGuid"}, ErrLegacyGUID},
+			Path{"storage", "disks", 0, "partitions", 0, "typeGuid"}, ErrGUIDForm},
 		{"partition guid", "2.1.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "guid": "0FC63DAF-8483-4772-8E79-3D69D8477DEZ"}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 0, "guid"}, ErrLegacyGUID},
+			Path{"storage", "disks", 0, "partitions", 0, "guid"}, ErrGUIDForm},
 		{"partition numbers", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1}, {"number": 2}, {"number": 1}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 2}, ErrLegacyPartitionNumbers},
+			Path{"storage", "disks", 0, "partitions", 2}, ErrPartitionNumbersCollide},
 		{"partitions overlap in sectors", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "start": 2048, "size": 4096}, {"number": 2, "start": 4096, "size": 2048}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 1}, ErrLegacyPartitionsOverlap},
+			Path{"storage", "disks", 0, "partitions", 1}, ErrPartitionsOverlap},
 		{"partitions overlap in MiB", "2.3.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "startMiB": 10, "sizeMiB": 0}, {"number": 2, "startMiB": 1, "sizeMiB": 10}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 1}, ErrLegacyPartitionsOverlap},
+			Path{"storage", "disks", 0, "partitions", 1}, ErrPartitionsOverlap},
 		{"filesystem format", "2.0.0", `"storage": {"filesystems": [{"name": "d", "mount": {"device": "/dev/sdb", "format": "ext3"}}]}`,
-			Path{"storage", "filesystems", 0, "mount", "format"}, ErrLegacyFilesystemFormat},
+			Path{"storage", "filesystems", 0, "mount", "format"}, ErrFilesystemFormat},
 		{"filesystem format missing", "2.1.0", `"storage": {"filesystems": [{"name": "d", "mount": {"device": "/dev/sdb"}}]}`,
-			Path{"storage", "filesystems", 0, "mount", "format"}, ErrLegacyFilesystemFormat},
+			Path{"storage", "filesystems", 0, "mount", "format"}, ErrFilesystemFormat},
 		{"filesystem label length", "2.1.0", `"storage": {"filesystems": [{"name": "d", "mount": {"device": "/dev/sdb", "format": "xfs", "label": "thirteenchars"}}]}`,
-			Path{"storage", "filesystems", 0, "mount", "label"}, ErrLegacyFilesystemLabel},
+			Path{"storage", "filesystems", 0, "mount", "label"}, ErrXfsLabelTooLong},
 		{"unit extension", "2.0.0", `"systemd": {"units": [{"name": "foo.txt"}]}`,
-			Path{"systemd", "units", 0, "name"}, ErrLegacyUnitExtension},
+			Path{"systemd", "units", 0, "name"}, ErrUnitExtension},
 		{"dropin extension", "2.0.0", `"systemd": {"units": [{"name": "foo.service", "dropins": [{"name": "a.txt"}]}]}`,
-			Path{"systemd", "units", 0, "dropins", 0, "name"}, ErrLegacyDropinExtension},
+			Path{"systemd", "units", 0, "dropins", 0, "name"}, ErrDropinExtension},
 		{"networkd extension", "2.0.0", `"networkd": {"units": [{"name": "eth0.service", "contents": "x"}]}`,
 			Path{"networkd", "units", 0, "name"}, ErrLegacyNetworkdExtension},
 		{"networkd dropin extension", "2.2.0", `"networkd": {"units": [{"name": "eth0.network", "dropins": [{"name": "x.network"}]}]}`,
 			Path{"networkd", "units", 0, "dropins", 0, "name"}, ErrLegacyNetworkdDropin},
 		{"raid level", "2.0.0", `"storage": {"raid": [{"name": "md", "level": "raid7", "devices": ["/dev/sda"]}]}`,
-			Path{"storage", "raid", 0, "level"}, ErrLegacyRaidLevel},
+			Path{"storage", "raid", 0, "level"}, ErrRaidLevelUnknown},
 
 		// 2.x-only rules.
 		{"append and overwrite", "2.2.0", `"storage": {"files": [{"filesystem": "root", "path": "/a", "append": true, "overwrite": true}]}`,
@@ -232,7 +234,7 @@ func TestParseLegacyWarnings(t *testing.T) {
 		want    error
 	}{
 		{"label with colon", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "label": "a:b"}]}]}`,
-			Path{"storage", "disks", 0, "partitions", 0, "label"}, ErrLegacyLabelColon},
+			Path{"storage", "disks", 0, "partitions", 0, "label"}, ErrPartitionLabelColon},
 		{"shadowed filesystem", "2.0.0", `"storage": {"filesystems": [{"name": "d", "path": "/a"}, {"name": "d", "path": "/b"}]}`,
 			Path{"storage", "filesystems", 1, "name"}, ErrLegacyShadowedFilesystem},
 		{"sector size deprecated", "2.3.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "size": 2048}]}]}`,
@@ -263,6 +265,48 @@ func TestParseLegacyWarnings(t *testing.T) {
 			}
 			if d.Severity != SeverityWarning {
 				t.Errorf("Parse(%s) severity of %q = %s, want warning", doc, tc.want, d.Severity)
+			}
+		})
+	}
+}
+
+// TestLegacyErrorsMatch3x checks that a mistake the two spec generations share is reported with
+// one sentinel in both, so that errors.Is finds it whatever the config's version.
+func TestLegacyErrorsMatch3x(t *testing.T) {
+	tests := []struct {
+		name   string
+		v2, v3 string
+		path2  Path
+		path3  Path
+		want   error
+	}{
+		{"file mode",
+			`"storage": {"files": [{"filesystem": "root", "path": "/a", "mode": 4096}]}`,
+			`"storage": {"files": [{"path": "/a", "mode": 4096}]}`,
+			Path{"storage", "files", 0, "mode"}, Path{"storage", "files", 0, "mode"}, ErrFileMode},
+		{"url scheme",
+			`"storage": {"files": [{"filesystem": "root", "path": "/a", "contents": {"source": "ftp://h/a"}}]}`,
+			`"storage": {"files": [{"path": "/a", "contents": {"source": "ftp://h/a"}}]}`,
+			Path{"storage", "files", 0, "contents", "source"}, Path{"storage", "files", 0, "contents", "source"}, ErrURLScheme},
+		{"filesystem label length",
+			`"storage": {"filesystems": [{"name": "d", "mount": {"device": "/dev/sdb", "format": "vfat", "label": "twelve_chars"}}]}`,
+			`"storage": {"filesystems": [{"device": "/dev/sdb", "format": "vfat", "label": "twelve_chars"}]}`,
+			Path{"storage", "filesystems", 0, "mount", "label"}, Path{"storage", "filesystems", 0, "label"}, ErrVfatLabelTooLong},
+		{"unit extension",
+			`"systemd": {"units": [{"name": "a.txt"}]}`,
+			`"systemd": {"units": [{"name": "a.txt"}]}`,
+			Path{"systemd", "units", 0, "name"}, Path{"systemd", "units", 0, "name"}, ErrUnitExtension},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, doc := range []struct {
+				data []byte
+				path Path
+			}{{legacyDoc("2.3.0", tc.v2), tc.path2}, {legacyDoc("3.6.0", tc.v3), tc.path3}} {
+				_, rep := Parse("in.ign", doc.data)
+				if _, ok := findLegacyDiag(rep, doc.path, tc.want); !ok {
+					t.Errorf("Parse(%s) = %v, want %q at %s", doc.data, rep, tc.want, doc.path)
+				}
 			}
 		})
 	}

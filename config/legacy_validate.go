@@ -6,8 +6,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/vincent-petithory/dataurl"
 )
 
 // validateLegacy checks a spec 2.x config with the 2.x rules (spec §7.3), not the 3.x ones: 2.x
@@ -51,17 +49,17 @@ func validateLegacyURL(s string, p Path, r *reporter) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		r.errorf(p, ErrLegacyURL)
+		r.errorf(p, ErrURLUnparsable)
 		return
 	}
 	switch u.Scheme {
 	case "http", "https", "tftp", "s3", "oem":
 	case "data":
-		if _, err := dataurl.DecodeString(s); err != nil {
-			r.errorf(p, fmt.Errorf("%w: %v", ErrLegacyDataURL, err))
+		if err := checkDataURL(s); err != nil {
+			r.errorf(p, fmt.Errorf("%w: %w", ErrLegacyDataURL, err))
 		}
 	default:
-		r.errorf(p, ErrLegacyURLScheme)
+		r.errorf(p, ErrURLScheme)
 	}
 }
 
@@ -73,17 +71,17 @@ func validateLegacyHash(h *string, p Path, r *reporter) {
 	fn, sum, ok := strings.Cut(*h, "-")
 	switch {
 	case !ok:
-		r.errorf(p, ErrLegacyHashMalformed)
+		r.errorf(p, ErrHashMalformed)
 	case fn != "sha512":
-		r.errorf(p, ErrLegacyHashFunction)
+		r.errorf(p, ErrHashFunction)
 	case len(sum) != 128:
-		r.errorf(p, ErrLegacyHashSize)
+		r.errorf(p, ErrHashSize)
 	}
 }
 
 func validateLegacyPath(s string, p Path, r *reporter) {
 	if !path.IsAbs(s) {
-		r.errorf(p, ErrLegacyPathRelative)
+		r.errorf(p, ErrPathRelative)
 	}
 }
 
@@ -100,16 +98,16 @@ func validateLegacyDisks(disks []v2Disk, v Version, r *reporter) {
 		for j, part := range d.Partitions {
 			pp := dp.Append("partitions", j)
 			if len(part.Label) > 36 {
-				r.errorf(pp.Append("label"), ErrLegacyPartitionLabelLength)
+				r.errorf(pp.Append("label"), ErrPartitionLabelTooLong)
 			}
 			if strings.Contains(part.Label, ":") {
-				r.warnf(pp.Append("label"), ErrLegacyLabelColon)
+				r.warnf(pp.Append("label"), ErrPartitionLabelColon)
 			}
 			validateLegacyGUID(part.TypeGUID, pp.Append("typeGuid"), r)
 			validateLegacyGUID(part.GUID, pp.Append("guid"), r)
 			if part.Number != 0 {
 				if numbers[part.Number] {
-					r.errorf(pp, ErrLegacyPartitionNumbers)
+					r.errorf(pp, ErrPartitionNumbersCollide)
 				}
 				numbers[part.Number] = true
 			}
@@ -172,7 +170,7 @@ func validateLegacyOverlap(parts []v2Partition, dp Path, r *reporter) {
 	end, endIndex := 0, -1
 	for _, e := range exts {
 		if endIndex >= 0 && e.start < end {
-			r.errorf(dp.Append("partitions", max(e.index, endIndex)), ErrLegacyPartitionsOverlap)
+			r.errorf(dp.Append("partitions", max(e.index, endIndex)), ErrPartitionsOverlap)
 		}
 		if e.end > end {
 			end, endIndex = e.end, e.index
@@ -195,7 +193,7 @@ func validateLegacyGUID(s string, p Path, r *reporter) {
 		}
 	}
 	if !ok {
-		r.errorf(p, ErrLegacyGUID)
+		r.errorf(p, ErrGUIDForm)
 	}
 }
 
@@ -209,7 +207,7 @@ func validateLegacyRaid(arrays []v2Raid, r *reporter) {
 			}
 		case "raid1", "1", "mirror", "raid4", "4", "raid5", "5", "raid6", "6", "raid10", "10":
 		default:
-			r.errorf(ap.Append("level"), ErrLegacyRaidLevel)
+			r.errorf(ap.Append("level"), ErrRaidLevelUnknown)
 		}
 		for j, dev := range a.Devices {
 			validateLegacyPath(dev, ap.Append("devices", j), r)
@@ -217,15 +215,12 @@ func validateLegacyRaid(arrays []v2Raid, r *reporter) {
 	}
 }
 
-// legacyLabelLimits are the longest filesystem labels each format takes.
-var legacyLabelLimits = map[string]int{"ext4": 16, "btrfs": 256, "xfs": 12, "swap": 15, "vfat": 11}
-
 func validateLegacyFilesystems(fss []v2Filesystem, v Version, r *reporter) {
 	seen := make(map[string]bool, len(fss))
 	for i, fs := range fss {
 		fp := Path{"storage", "filesystems", i}
 		if seen[fs.Name] {
-			r.warnf(fp.Append("name"), exactf(ErrLegacyShadowedFilesystem,
+			r.warnf(fp.Append("name"), textErrorf(ErrLegacyShadowedFilesystem,
 				"Filesystem %q shadows exising filesystem definition", fs.Name))
 		}
 		seen[fs.Name] = true
@@ -244,13 +239,12 @@ func validateLegacyFilesystems(fss []v2Filesystem, v Version, r *reporter) {
 		}
 		mp := fp.Append("mount")
 		validateLegacyPath(m.Device, mp.Append("device"), r)
-		limit, known := legacyLabelLimits[m.Format]
-		if !known {
-			r.errorf(mp.Append("format"), ErrLegacyFilesystemFormat)
-		}
-		if m.Label != nil && known && len(*m.Label) > limit {
-			r.errorf(mp.Append("label"), exactf(ErrLegacyFilesystemLabel,
-				"filesystem labels cannot be longer than %d characters when using %s", limit, m.Format))
+		if _, known := filesystemLabelLimits[m.Format]; !known {
+			r.errorf(mp.Append("format"), ErrFilesystemFormat)
+		} else if m.Label != nil {
+			if err := filesystemLabelLengthError(m.Format, *m.Label); err != nil {
+				r.errorf(mp.Append("label"), err)
+			}
 		}
 		if m.Create != nil {
 			if !v.LessThan(legacyV21) {
@@ -277,7 +271,7 @@ func validateLegacyNodes(s *v2Storage, v Version, r *reporter) {
 		}
 		cp := fp.Append("contents")
 		if f.Contents.Compression != "" && f.Contents.Compression != "gzip" {
-			r.errorf(cp.Append("compression"), ErrLegacyCompression)
+			r.errorf(cp.Append("compression"), ErrCompression)
 		}
 		validateLegacyURL(f.Contents.Source, cp.Append("source"), r)
 		validateLegacyHash(f.Contents.Verification.Hash, cp.Append("verification", "hash"), r)
@@ -298,10 +292,10 @@ func validateLegacyNode(n v2Node, p Path, r *reporter) {
 	}
 	validateLegacyPath(n.Path, p.Append("path"), r)
 	if n.User.ID != nil && n.User.Name != "" {
-		r.errorf(p.Append("user"), ErrLegacyBothIDAndName)
+		r.errorf(p.Append("user"), ErrBothIDAndName)
 	}
 	if n.Group.ID != nil && n.Group.Name != "" {
-		r.errorf(p.Append("group"), ErrLegacyBothIDAndName)
+		r.errorf(p.Append("group"), ErrBothIDAndName)
 	}
 }
 
@@ -313,7 +307,7 @@ func validateLegacyMode(m *int, p Path, warnUnset bool, r *reporter) {
 	case m == nil && warnUnset:
 		r.warnf(p, ErrLegacyModeUnset)
 	case m != nil && (*m < 0 || *m > 0o7777):
-		r.errorf(p, ErrLegacyFileMode)
+		r.errorf(p, ErrFileMode)
 	}
 }
 
@@ -326,14 +320,14 @@ func validateLegacyUnits(c *v2Config, v Version, r *reporter) {
 	for i, u := range c.Systemd.Units {
 		up := Path{"systemd", "units", i}
 		if !slices.Contains(legacyUnitExtensions, path.Ext(u.Name)) {
-			r.errorf(up.Append("name"), ErrLegacyUnitExtension)
+			r.errorf(up.Append("name"), ErrUnitExtension)
 		}
 		if u.Enable && !v.LessThan(legacyV21) {
 			r.warnf(up.Append("enable"), ErrLegacyEnableDeprecated)
 		}
 		for j, d := range u.Dropins {
 			if path.Ext(d.Name) != ".conf" {
-				r.errorf(up.Append("dropins", j, "name"), ErrLegacyDropinExtension)
+				r.errorf(up.Append("dropins", j, "name"), ErrDropinExtension)
 			}
 		}
 	}
@@ -377,7 +371,7 @@ func validateLegacyUsers(users []v2User, v Version, r *reporter) {
 		}
 		for _, b := range both {
 			if b.set {
-				r.errorf(up.Append(b.name), exactf(ErrLegacyUserCreateAndField,
+				r.errorf(up.Append(b.name), textErrorf(ErrLegacyUserCreateAndField,
 					"cannot use both the create object and the user-level %s field", b.name))
 			}
 		}

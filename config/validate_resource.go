@@ -193,7 +193,7 @@ func checkDataURL(s string) error {
 		if base64Data {
 			if !strings.ContainsFunc(data, func(r rune) bool { return !isBase64Char(r) }) {
 				if _, err := base64.StdEncoding.DecodeString(data); err != nil {
-					return &textError{ErrDataURL, err.Error()}
+					return &textError{sentinel: ErrDataURL, text: err.Error()}
 				}
 				return nil
 			}
@@ -202,7 +202,7 @@ func checkDataURL(s string) error {
 		}
 	}
 	if _, err := dataurl.DecodeString(s); err != nil {
-		return &textError{ErrDataURL, err.Error()}
+		return &textError{sentinel: ErrDataURL, text: err.Error()}
 	}
 	return nil
 }

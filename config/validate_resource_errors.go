@@ -1,9 +1,6 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Validation errors of the ignition section, of resources and of systemd units. The texts are
 // the reference validator's, so that diagnostics read the same in both tools.
@@ -38,22 +35,10 @@ var (
 	ErrTemplateNoInstall = errors.New("template unit doesn't have Install section")
 )
 
-// textError is a diagnostic whose text is not its sentinel's: the reference's message names
-// units, or is another library's error text. errors.Is still finds the sentinel.
-type textError struct {
-	sentinel error
-	text     string
-}
-
-func (e *textError) Error() string { return e.text }
-func (e *textError) Unwrap() error { return e.sentinel }
-
 func noInstallSectionError(unit string) error {
-	return &textError{ErrNoInstallSection,
-		fmt.Sprintf("unit %q is enabled, but has no install section so enable does nothing", unit)}
+	return textErrorf(ErrNoInstallSection, "unit %q is enabled, but has no install section so enable does nothing", unit)
 }
 
 func templateNoInstallError(template, instance string) error {
-	return &textError{ErrTemplateNoInstall,
-		fmt.Sprintf("template unit %q for %q doesn't have Install section", template, instance)}
+	return textErrorf(ErrTemplateNoInstall, "template unit %q for %q doesn't have Install section", template, instance)
 }

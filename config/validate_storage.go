@@ -359,28 +359,26 @@ func filesystemLabelError(fs *Filesystem) error {
 	if !hasText(fs.Format) {
 		return ErrLabelNeedsFormat
 	}
-	n := len(*fs.Label)
-	switch *fs.Format {
-	case "ext4":
-		if n > 16 {
-			return ErrExt4LabelTooLong
-		}
-	case "btrfs":
-		if n > 256 {
-			return ErrBtrfsLabelTooLong
-		}
-	case "xfs":
-		if n > 12 {
-			return ErrXfsLabelTooLong
-		}
-	case "swap":
-		if n > 15 {
-			return ErrSwapLabelTooLong
-		}
-	case "vfat":
-		if n > 11 {
-			return ErrVfatLabelTooLong
-		}
+	return filesystemLabelLengthError(*fs.Format, *fs.Label)
+}
+
+// filesystemLabelLimits are the longest labels that each filesystem format takes (the same in
+// spec 2.x), with the error for a longer one.
+var filesystemLabelLimits = map[string]struct {
+	max int
+	err error
+}{
+	"ext4":  {16, ErrExt4LabelTooLong},
+	"btrfs": {256, ErrBtrfsLabelTooLong},
+	"xfs":   {12, ErrXfsLabelTooLong},
+	"swap":  {15, ErrSwapLabelTooLong},
+	"vfat":  {11, ErrVfatLabelTooLong},
+}
+
+// filesystemLabelLengthError returns the error for a label too long for format, or nil.
+func filesystemLabelLengthError(format, label string) error {
+	if l, ok := filesystemLabelLimits[format]; ok && len(label) > l.max {
+		return l.err
 	}
 	return nil
 }
