@@ -8,11 +8,7 @@ import (
 // TestListKeys checks that merging and the duplicate check treat the same lists as keyed: every
 // list of the type tree but the appended ones, each with an identity key.
 func TestListKeys(t *testing.T) {
-	lists := listFields(reflect.TypeFor[Config](), nil)
-	if len(lists) < 25 {
-		t.Fatalf("listFields(Config) found %d lists, want all of them", len(lists))
-	}
-	for _, l := range lists {
+	for _, l := range modelLists(t) {
 		f := l.steps[len(l.steps)-1]
 		t.Run(l.path(0).String(), func(t *testing.T) {
 			elem := listFieldTypes[f].Elem()

@@ -89,14 +89,52 @@ func TestParseLegacyGolden(t *testing.T) {
 	}
 }
 
+// legacyCase is a 2.x document (body, in a config of version) that must report want at path.
+type legacyCase struct {
+	name    string
+	version string
+	body    string
+	path    Path
+	want    error
+}
+
+// runLegacyCases parses the document of each case and checks that it reports tc.want at
+// tc.path with severity sev. An error must be positioned in the 2.x input and leave no
+// translation; a document with a warning must have no errors.
+func runLegacyCases(t *testing.T, tests []legacyCase, sev Severity) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := legacyDoc(tc.version, tc.body)
+			if strings.HasPrefix(tc.body, `"ignition"`) {
+				doc = []byte("{" + tc.body + "}")
+			}
+			p, rep := Parse("in.ign", doc)
+			if sev == SeverityWarning && rep.HasErrors() {
+				t.Fatalf("Parse(%s) has errors:\n%v", doc, rep.Err())
+			}
+			d, ok := findLegacyDiag(rep, tc.path, tc.want)
+			if !ok {
+				t.Fatalf("Parse(%s) = %v, want %q at %s", doc, rep, tc.want, tc.path)
+			}
+			if d.Severity != sev {
+				t.Errorf("Parse(%s) severity of %q = %s, want %s", doc, tc.want, d.Severity, sev)
+			}
+			if sev != SeverityError {
+				return
+			}
+			if d.Line == 0 {
+				t.Errorf("Parse(%s) diagnostic %v has no position in the 2.x input", doc, d)
+			}
+			if p == nil || p.Config.Ignition.Version != "" {
+				t.Errorf("Parse(%s) of an invalid config returned a translation", doc)
+			}
+		})
+	}
+}
+
 func TestParseLegacyErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		version string
-		body    string
-		path    Path
-		want    error
-	}{
+	tests := []legacyCase{
 		// 2.x validation, rules shared with 3.x.
 		{"relative file path", "2.0.0", `"storage": {"files": [{"filesystem": "root", "path": "etc/x"}]}`,
 			Path{"storage", "files", 0, "path"}, ErrPathRelative},
@@ -201,38 +239,11 @@ func TestParseLegacyErrors(t *testing.T) {
 		{"oem config", "2.2.0", `"ignition": {"version": "2.2.0", "config": {"append": [{"source": "oem:///base.ign"}]}}`,
 			Path{"ignition", "config", "append", 0, "source"}, ErrLegacyOEMScheme},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			doc := legacyDoc(tc.version, tc.body)
-			if strings.HasPrefix(tc.body, `"ignition"`) {
-				doc = []byte("{" + tc.body + "}")
-			}
-			p, rep := Parse("in.ign", doc)
-			d, ok := findLegacyDiag(rep, tc.path, tc.want)
-			if !ok {
-				t.Fatalf("Parse(%s) = %v, want %q at %s", doc, rep, tc.want, tc.path)
-			}
-			if d.Severity != SeverityError {
-				t.Errorf("Parse(%s) severity of %q = %s, want error", doc, tc.want, d.Severity)
-			}
-			if d.Line == 0 {
-				t.Errorf("Parse(%s) diagnostic %v has no position in the 2.x input", doc, d)
-			}
-			if p == nil || p.Config.Ignition.Version != "" {
-				t.Errorf("Parse(%s) of an invalid config returned a translation", doc)
-			}
-		})
-	}
+	runLegacyCases(t, tests, SeverityError)
 }
 
 func TestParseLegacyWarnings(t *testing.T) {
-	tests := []struct {
-		name    string
-		version string
-		body    string
-		path    Path
-		want    error
-	}{
+	tests := []legacyCase{
 		{"label with colon", "2.0.0", `"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "label": "a:b"}]}]}`,
 			Path{"storage", "disks", 0, "partitions", 0, "label"}, ErrPartitionLabelColon},
 		{"shadowed filesystem", "2.0.0", `"storage": {"filesystems": [{"name": "d", "path": "/a"}, {"name": "d", "path": "/b"}]}`,
@@ -252,22 +263,7 @@ func TestParseLegacyWarnings(t *testing.T) {
 		{"case-insensitive key", "2.0.0", `"storage": {"files": [{"Filesystem": "root", "path": "/a"}]}`,
 			Path{"storage", "files", 0, "filesystem"}, ErrUnknownKey},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			doc := legacyDoc(tc.version, tc.body)
-			_, rep := Parse("in.ign", doc)
-			if rep.HasErrors() {
-				t.Fatalf("Parse(%s) has errors:\n%v", doc, rep.Err())
-			}
-			d, ok := findLegacyDiag(rep, tc.path, tc.want)
-			if !ok {
-				t.Fatalf("Parse(%s) = %v, want %q at %s", doc, rep, tc.want, tc.path)
-			}
-			if d.Severity != SeverityWarning {
-				t.Errorf("Parse(%s) severity of %q = %s, want warning", doc, tc.want, d.Severity)
-			}
-		})
-	}
+	runLegacyCases(t, tests, SeverityWarning)
 }
 
 // TestLegacyErrorsMatch3x checks that a mistake the two spec generations share is reported with

@@ -53,6 +53,16 @@ func listFields(t reflect.Type, prefix []*fieldInfo) []listField {
 	return out
 }
 
+// modelLists returns every list of the type tree, failing t when the walk misses some.
+func modelLists(t *testing.T) []listField {
+	t.Helper()
+	lists := listFields(reflect.TypeFor[Config](), nil)
+	if len(lists) < 25 {
+		t.Fatalf("listFields(Config) found %d lists, want all of them", len(lists))
+	}
+	return lists
+}
+
 // configWithList builds a config in which list l holds two zero entries.
 func configWithList(l listField) *Config {
 	c := &Config{}
@@ -76,11 +86,7 @@ func configWithList(l listField) *Config {
 // TestDupsEveryList puts two equal entries into each list of the type tree in turn: every list
 // reports the second one, except the appended lists, which take repeated entries.
 func TestDupsEveryList(t *testing.T) {
-	lists := listFields(reflect.TypeFor[Config](), nil)
-	if len(lists) < 25 {
-		t.Fatalf("listFields(Config) found %d lists, want all of them", len(lists))
-	}
-	for _, l := range lists {
+	for _, l := range modelLists(t) {
 		last := l.steps[len(l.steps)-1]
 		t.Run(l.path(1).String(), func(t *testing.T) {
 			r := &reporter{}
