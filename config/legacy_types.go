@@ -186,10 +186,12 @@ type v2Passwd struct {
 // v2User carries both the flat fields (2.1.0) and the deprecated create object (2.0.0) whose
 // fields they replaced.
 type v2User struct {
-	Name              string        `json:"name" since:"2.0.0"`
-	PasswordHash      *string       `json:"passwordHash" since:"2.0.0"`
-	SSHAuthorizedKeys []string      `json:"sshAuthorizedKeys" since:"2.0.0"`
-	Create            *v2UserCreate `json:"create" since:"2.0.0"` // deprecated in 2.1.0
+	Name              string   `json:"name" since:"2.0.0"`
+	PasswordHash      *string  `json:"passwordHash" since:"2.0.0"`
+	SSHAuthorizedKeys []string `json:"sshAuthorizedKeys" since:"2.0.0"`
+	// Create is the object that held the settings before they were flat (deprecated in 2.1.0):
+	// the same fields, present from 2.0.0 on.
+	Create *v2UserFields `json:"create" since:"2.0.0" gate:"uid=2.0.0,gecos=2.0.0,homeDir=2.0.0,noCreateHome=2.0.0,primaryGroup=2.0.0,groups=2.0.0,noUserGroup=2.0.0,noLogInit=2.0.0,shell=2.0.0,system=2.0.0"`
 	v2UserFields
 }
 
@@ -205,21 +207,6 @@ type v2UserFields struct {
 	NoLogInit    bool     `json:"noLogInit" since:"2.1.0"`
 	Shell        string   `json:"shell" since:"2.1.0"`
 	System       bool     `json:"system" since:"2.1.0"`
-}
-
-// v2UserCreate is the deprecated create object: the same settings as v2UserFields, present
-// from 2.0.0 on.
-type v2UserCreate struct {
-	UID          *int     `json:"uid" since:"2.0.0"`
-	Gecos        string   `json:"gecos" since:"2.0.0"`
-	HomeDir      string   `json:"homeDir" since:"2.0.0"`
-	NoCreateHome bool     `json:"noCreateHome" since:"2.0.0"`
-	PrimaryGroup string   `json:"primaryGroup" since:"2.0.0"`
-	Groups       []string `json:"groups" since:"2.0.0"`
-	NoUserGroup  bool     `json:"noUserGroup" since:"2.0.0"`
-	NoLogInit    bool     `json:"noLogInit" since:"2.0.0"`
-	Shell        string   `json:"shell" since:"2.0.0"`
-	System       bool     `json:"system" since:"2.0.0"`
 }
 
 type v2Group struct {
