@@ -2,11 +2,9 @@ package config
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,37 +145,6 @@ func TestDupsParse(t *testing.T) {
 		{name: "headers", body: `"storage":{"files":[{"path":"/a","contents":{"source":"https://h/c","httpHeaders":[{"name":"A","value":"1"},{"name":"A","value":"2"}]}}]}`, err: ErrDuplicateEntry, sev: errS, at: "$.storage.files.0.contents.httpHeaders.1", in: since("3.1.0")},
 		{name: "no proxy", body: `"ignition":{"version":"IGNORED","proxy":{"noProxy":["h","h"]}}`, err: ErrDuplicateEntry, sev: errS, at: "$.ignition.proxy.noProxy.1", in: since("3.1.0")},
 	})
-}
-
-// TestValidateLinear guards validation against quadratic work over lists: ten times the
-// entries may cost about ten times the time, where quadratic work would cost a hundred. The
-// fastest of a few runs is compared, since the machine may be busy with other tests.
-func TestValidateLinear(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	build := func(n int) *Config {
-		c := &Config{}
-		for i := range n {
-			c.Storage.Files = append(c.Storage.Files, File{Node: Node{Path: fmt.Sprintf("/f/%d/a", i)}})
-			c.Storage.Directories = append(c.Storage.Directories, Directory{Node: Node{Path: fmt.Sprintf("/d/%d", i)}})
-			c.Storage.Links = append(c.Storage.Links, Link{Node: Node{Path: fmt.Sprintf("/l/%d", i)}, Target: &c.Storage.Files[i].Path})
-		}
-		return c
-	}
-	fastest := func(c *Config) time.Duration {
-		best := time.Duration(math.MaxInt64)
-		for range 5 {
-			start := time.Now()
-			Validate(c, Newest)
-			best = min(best, time.Since(start))
-		}
-		return best
-	}
-	small, large := fastest(build(2000)), fastest(build(20000))
-	if ratio := float64(large) / float64(small); ratio > 40 {
-		t.Errorf("Validate(20000 nodes) took %.1f times Validate(2000 nodes) (%v, %v), want about 10", ratio, large, small)
-	}
 }
 
 func BenchmarkValidateStorage(b *testing.B) {
