@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flint-provision/flint/internal/blockdev"
 )
 
 // Reading the config from a labelled device (flint.config.device=LABEL flint.config.path=P):
@@ -18,13 +20,16 @@ import (
 // deviceWait is how long a config device may take to appear, as in the reference.
 const deviceWait = 30 * time.Second
 
-// ErrDeviceMissing is a config device that did not appear in time.
-var ErrDeviceMissing = errors.New("config device did not appear")
+// ErrDeviceMissing is a device that did not appear in time.
+var ErrDeviceMissing = errors.New("device not found")
 
 func readFromDevice(ctx context.Context, env *Env, label, file string) ([]byte, error) {
 	dev := env.sysPath(filepath.Join("/dev/disk/by-label", label))
-	if err := waitForPath(ctx, dev, deviceWait); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDeviceMissing, label, err)
+	wctx, cancel := context.WithTimeout(ctx, deviceWait)
+	err := blockdev.WaitForDevice(wctx, dev)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: config device labelled %s (waited %s)", ErrDeviceMissing, label, deviceWait)
 	}
 	dir, err := os.MkdirTemp("", "flint-config-device-")
 	if err != nil {
@@ -42,23 +47,4 @@ func readFromDevice(ctx context.Context, env *Env, label, file string) ([]byte, 
 	}
 	defer unix.Unmount(dir, 0)
 	return os.ReadFile(filepath.Join(dir, path.Clean("/"+file)))
-}
-
-// waitForPath waits until p exists, polling with a short, growing interval (udev creates the
-// by-label links asynchronously; there is no cheaper event to wait on from here).
-func waitForPath(ctx context.Context, p string, limit time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	delay := 10 * time.Millisecond
-	for {
-		if _, err := os.Stat(p); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 500*time.Millisecond)
-	}
 }

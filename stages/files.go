@@ -42,6 +42,7 @@ func (filesStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	p.Actions = append(p.Actions, units...)
+	p.Actions = append(p.Actions, planCrypttab(env, env.Config)...)
 	return p, nil
 }
 

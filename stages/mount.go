@@ -66,6 +66,7 @@ func (mountStage) Plan(_ context.Context, env *Env) (*Plan, error) {
 	slices.SortStableFunc(entries, func(a, b *mountEntry) int {
 		return strings.Count(a.Resolved, "/") - strings.Count(b.Resolved, "/")
 	})
+	p.Actions = append(p.Actions, planRootFSGrow(env)...)
 	for _, e := range entries {
 		p.Actions = append(p.Actions, &mountAction{e})
 	}

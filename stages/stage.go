@@ -13,9 +13,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/flint-provision/flint/config"
 	"github.com/flint-provision/flint/internal/cmdline"
+	"github.com/flint-provision/flint/internal/mkfs"
 	"github.com/flint-provision/flint/internal/resource"
 	"github.com/flint-provision/flint/internal/rootfs"
 )
@@ -108,6 +110,15 @@ type Env struct {
 	// Reboot restarts the machine after the kernel arguments changed; nil only logs that a
 	// reboot is needed.
 	Reboot func() error
+
+	// RootDevice is the partition holding the target's root filesystem, grown to fill its disk
+	// on first boot; "" turns root growth off (the CLI sets it from root= in the initramfs).
+	RootDevice string
+	// DeviceTimeout bounds the wait for each device the config names; 0 means 90 s.
+	DeviceTimeout time.Duration
+	// Runner runs the few programs flint does not replace (mkfs.*, mdadm, cryptsetup,
+	// resize2fs); nil means running them.
+	Runner mkfs.Runner
 
 	userConfigProvided bool
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -24,7 +26,7 @@ func init() {
 
 // runFlags are the flags apply and plan share.
 type runFlags struct {
-	root, platform, config, stateDir, cmdline, stage, format string
+	root, platform, config, stateDir, cmdline, stage, format, rootDevice, kargsHelper string
 }
 
 func newRunCmd(apply bool) *cobra.Command {
@@ -52,6 +54,8 @@ Later stages are planned against the machine as it is, not as earlier stages wou
 	cmd.Flags().StringVar(&f.config, "config", "", "read the user config from this file or URL instead of the usual sources")
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "/run/flint", "where stages keep the config cache and the report")
 	cmd.Flags().StringVar(&f.cmdline, "cmdline", "/proc/cmdline", "the kernel command line file")
+	cmd.Flags().StringVar(&f.rootDevice, "root-device", "auto", `the partition of the root filesystem, grown to fill its disk; "auto": from root= on the kernel command line inside the initramfs, "" turns growth off`)
+	cmd.Flags().StringVar(&f.kargsHelper, "kargs-helper", "", "a program that changes kernel arguments (Ignition's helper contract) instead of flint's boot loader entry edit")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		env, err := f.env(cmd.ErrOrStderr())
 		if err != nil {
@@ -95,8 +99,39 @@ func (f *runFlags) env(stderr io.Writer) (*stages.Env, error) {
 		return nil, fmt.Errorf("no platform: pass --platform or flint.platform.id on the kernel command line")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return &stages.Env{Root: root, StateDir: f.stateDir, Platform: platform, ConfigSource: f.config,
-		Cmdline: cl, Log: log}, nil
+	env := &stages.Env{Root: root, StateDir: f.stateDir, Platform: platform, ConfigSource: f.config,
+		Cmdline: cl, Log: log, RootDevice: f.rootDevice, KargsHelper: f.kargsHelper}
+	if inInitramfs() {
+		env.Reboot = func() error { return exec.Command("systemctl", "--no-block", "reboot").Run() }
+	}
+	if f.rootDevice == "auto" {
+		env.RootDevice = ""
+		if inInitramfs() && !cl.Has("flint.growroot") || cl.Truthy("flint.growroot") {
+			env.RootDevice = rootDeviceFromCmdline(cl)
+		}
+	}
+	return env, nil
+}
+
+// inInitramfs reports whether flint runs in an initramfs (systemd's marker file).
+func inInitramfs() bool {
+	_, err := os.Stat("/etc/initrd-release")
+	return err == nil
+}
+
+// rootDeviceFromCmdline turns root= into a device path (LABEL=, UUID=, PARTUUID=, PARTLABEL=
+// or a path), or "" when there is none.
+func rootDeviceFromCmdline(cl cmdline.Cmdline) string {
+	root, _ := cl.Get("root")
+	for prefix, dir := range map[string]string{"LABEL=": "by-label", "UUID=": "by-uuid", "PARTUUID=": "by-partuuid", "PARTLABEL=": "by-partlabel"} {
+		if v, ok := strings.CutPrefix(root, prefix); ok {
+			return "/dev/disk/" + dir + "/" + v
+		}
+	}
+	if strings.HasPrefix(root, "/dev/") {
+		return root
+	}
+	return ""
 }
 
 func printPlans(ctx context.Context, stdout, stderr io.Writer, env *stages.Env, names []string, format string) error {
