@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,7 +28,10 @@ func rootPartition(dev string) (disk string, number int, err error) {
 	if err != nil {
 		return "", 0, err
 	}
-	sys := filepath.Join("/sys/class/block", filepath.Base(real))
+	sys, err := filepath.EvalSymlinks(filepath.Join("/sys/class/block", filepath.Base(real)))
+	if err != nil {
+		return "", 0, err
+	}
 	b, err := os.ReadFile(filepath.Join(sys, "partition"))
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %s", ErrRootNotPartition, dev)
@@ -36,11 +40,8 @@ func rootPartition(dev string) (disk string, number int, err error) {
 	if err != nil {
 		return "", 0, err
 	}
-	parent, err := filepath.EvalSymlinks(filepath.Join(sys, ".."))
-	if err != nil {
-		return "", 0, err
-	}
-	return filepath.Join(filepath.Dir(real), filepath.Base(parent)), number, nil
+	// In sysfs a partition's directory sits inside its disk's.
+	return filepath.Join(filepath.Dir(real), filepath.Base(filepath.Dir(sys))), number, nil
 }
 
 func planRootGrow(env *Env) (Action, error) {
@@ -92,14 +93,33 @@ func (a *growRootAction) Apply(ctx context.Context, env *Env) error {
 	return (&growRootFSAction{device: a.device}).Apply(ctx, env)
 }
 
-// growRootFSAction records the root device, so that the mount stage grows its filesystem.
+// growRootFSAction grows the root filesystem to its partition: ext2/3/4 right away while it
+// is not mounted (checked first, as resize2fs requires), others by the mount stage once the
+// root is mounted (xfs and btrfs grow only online).
 type growRootFSAction struct{ device string }
 
 const growRootFile = "grow-root"
 
-func (a *growRootFSAction) Describe() string { return "grow the root filesystem once it is mounted" }
-func (a *growRootFSAction) Apply(_ context.Context, env *Env) error {
-	return writeAtomic(filepath.Join(env.StateDir, growRootFile), []byte(a.device), 0o600)
+func (a *growRootFSAction) Describe() string { return "grow the root filesystem on " + a.device }
+func (a *growRootFSAction) Apply(ctx context.Context, env *Env) error {
+	found, err := fsprobe.ProbeFile(a.device)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(found.Type, "ext") || inUse(a.device) {
+		return writeAtomic(filepath.Join(env.StateDir, growRootFile), []byte(a.device), 0o600)
+	}
+	_, _, err = env.runner().Run(ctx, []string{"e2fsck", "-f", "-p", a.device})
+	var ce *mkfs.CommandError
+	var ee *exec.ExitError
+	if errors.As(err, &ce) && errors.As(err, &ee) && ee.ExitCode() == 1 {
+		err = nil // errors were found and corrected
+	}
+	if err != nil {
+		return err
+	}
+	_, _, err = env.runner().Run(ctx, []string{"resize2fs", a.device})
+	return err
 }
 
 // planRootFSGrow is the mount stage's part: grow the mounted root filesystem to its partition.
