@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/flint-provision/flint/internal/resource"
 )
@@ -79,4 +80,41 @@ func awsSession(ctx context.Context, env *Env) (http.Header, error) {
 		return nil, fmt.Errorf("getting an IMDSv2 token: %w", err)
 	}
 	return header(awsTokenHeader, token), nil
+}
+
+// Metadata reads the instance description from IMDS (dated 2021-01-03 paths, as Afterburn).
+func (awsProvider) Metadata(ctx context.Context, env *Env) (Metadata, error) {
+	ctx, cancel := env.fetchDeadline(ctx)
+	defer cancel()
+	h, err := awsSession(ctx, env)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("aws: %w", err)
+	}
+	base := awsBase(env) + "/2021-01-03/meta-data/"
+	var m Metadata
+	for _, f := range []struct {
+		path string
+		dst  *string
+	}{
+		{"hostname", &m.Hostname}, {"instance-id", &m.InstanceID}, {"placement/region", &m.Region},
+		{"placement/availability-zone", &m.Zone}, {"local-ipv4", &m.IPv4Private},
+		{"public-ipv4", &m.IPv4Public}, {"ipv6", &m.IPv6Private},
+	} {
+		if *f.dst, err = metadataGet(ctx, env, base+f.path, h); err != nil {
+			return Metadata{}, fmt.Errorf("aws: %w", err)
+		}
+	}
+	keys, err := metadataGet(ctx, env, base+"public-keys/", h)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("aws: %w", err)
+	}
+	for _, l := range lines(keys) {
+		idx, _, _ := strings.Cut(l, "=")
+		k, err := metadataGet(ctx, env, base+"public-keys/"+idx+"/openssh-key", h)
+		if err != nil {
+			return Metadata{}, fmt.Errorf("aws: %w", err)
+		}
+		m.SSHKeys = append(m.SSHKeys, lines(k)...)
+	}
+	return m, nil
 }

@@ -135,6 +135,9 @@ func (p azureProvider) readCD(env *Env, dev string) ([]byte, error) {
 		return nil, err
 	}
 	v, kind, err := openVolume(f, p.kinds)
+	if errors.Is(err, errUDFNative) {
+		v, kind, err = mountedVolume{env: env, dev: dev}, fsUDF, nil
+	}
 	if err != nil {
 		return nil, err
 	}

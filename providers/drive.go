@@ -142,6 +142,9 @@ func readDevice(ctx context.Context, env *Env, dev, name string) ([]byte, error)
 	}
 	defer f.Close()
 	v, kind, err := openVolume(f, nil)
+	if errors.Is(err, errUDFNative) {
+		return readMounted(ctx, env, dev, name)
+	}
 	if err == nil {
 		env.log().Info("reading config drive", "device", dev, "filesystem", kind, "file", name)
 		return v.ReadFile(name)
@@ -190,4 +193,14 @@ func readLabeledFile(ctx context.Context, env *Env, label, name string, poll, wa
 		return nil, ErrNoConfig
 	}
 	return b, nil
+}
+
+// mountedVolume reads files by mounting the device for each read.
+type mountedVolume struct {
+	env *Env
+	dev string
+}
+
+func (m mountedVolume) ReadFile(name string) ([]byte, error) {
+	return readMounted(context.Background(), m.env, m.dev, name)
 }

@@ -82,8 +82,8 @@ func header(kv ...string) http.Header {
 	return h
 }
 
-// getJSON-free metadata reads: metadataGet fetches one metadata document within the deadline
-// and returns "" for a 404, so optional fields stay empty.
+// metadataGet fetches one metadata value and returns "" for a 404, so that optional fields
+// stay empty.
 func metadataGet(ctx context.Context, env *Env, url string, h http.Header) (string, error) {
 	b, err := env.fetcher().Fetch(ctx, url, resource.Options{Headers: h})
 	if errors.Is(err, resource.ErrNotFound) {
