@@ -340,7 +340,7 @@ func TestVMware(t *testing.T) {
 	})
 }
 
-func TestDecodeUserData(t *testing.T) {
+func TestDecodeUserDataRefusals(t *testing.T) {
 	gz := gzipped(t, []byte(testConfig))
 	tests := []struct {
 		name    string
