@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/flint-provision/flint/config"
-	"github.com/flint-provision/flint/internal/blockdev"
 	"github.com/flint-provision/flint/internal/fsprobe"
 )
 
@@ -88,9 +86,7 @@ func (a *luksAction) Apply(ctx context.Context, env *Env) error {
 	if err := a.bindClevis(ctx, env, keyFile); err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return blockdev.WaitForDevice(wctx, "/dev/mapper/"+l.Name)
+	return env.waitDevice(ctx, "/dev/mapper/"+l.Name)
 }
 
 // key is the config's key file, or a new random key.

@@ -6,10 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/flint-provision/flint/config"
-	"github.com/flint-provision/flint/internal/blockdev"
 )
 
 // RAID arrays are created with mdadm, as in the reference; an array that is already assembled
@@ -51,7 +49,5 @@ func (a *raidAction) Apply(ctx context.Context, env *Env) error {
 	if _, _, err := env.runner().Run(ctx, raidArgs(a.raid)); err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return blockdev.WaitForDevice(wctx, dev)
+	return env.waitDevice(ctx, dev)
 }
