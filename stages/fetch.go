@@ -416,6 +416,7 @@ func (a *cacheAction) Apply(_ context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	env.configHash = hashConfig(data)
 	return writeAtomic(filepath.Join(env.StateDir, cacheFile), data, 0o640)
 }
 

@@ -280,6 +280,7 @@ type removeAction struct{ entry *nodeEntry }
 func (a *removeAction) ConfigPath() config.Path { return a.entry.cfgPath }
 func (a *removeAction) Describe() string        { return "remove " + a.entry.node.Path + " (overwrite)" }
 func (a *removeAction) Apply(_ context.Context, env *Env) error {
+	env.Root.Forget()
 	return os.RemoveAll(env.Root.Host(a.entry.resolved))
 }
 
@@ -313,7 +314,10 @@ func (a *fileAction) Describe() string {
 
 func (a *fileAction) Apply(ctx context.Context, env *Env) error {
 	host := env.Root.Host(a.entry.resolved)
-	existing, _ := os.Lstat(host)
+	var existing fs.FileInfo
+	if !a.create { // planning saw something there (or removed it: then Lstat finds nothing)
+		existing, _ = os.Lstat(host)
+	}
 	uid, gid, err := owner(env, &a.file.Node, existing)
 	if err != nil {
 		return err
@@ -325,30 +329,37 @@ func (a *fileAction) Apply(ctx context.Context, env *Env) error {
 	if a.file.Mode != nil {
 		mode = fsMode(*a.file.Mode)
 	}
-	if !a.keepContents {
-		var data []byte
-		if a.file.Contents.Source != nil {
-			if data, err = env.Resources.Get(ctx, &a.file.Contents); err != nil {
+	if a.keepContents {
+		// An existing file with no source in the config: only append, then owner and mode.
+		for i := range a.file.Append {
+			data, err := env.Resources.Get(ctx, &a.file.Append[i])
+			if err != nil {
+				return err
+			}
+			if err := appendFile(host, data); err != nil {
 				return err
 			}
 		}
-		if err := env.Root.WriteFile(a.entry.resolved, data, mode, uid, gid); err != nil {
+		if err := os.Lchown(host, uid, gid); err != nil {
+			return err
+		}
+		return os.Chmod(host, mode)
+	}
+	var data []byte
+	if a.file.Contents.Source != nil {
+		if data, err = env.Resources.Get(ctx, &a.file.Contents); err != nil {
 			return err
 		}
 	}
 	for i := range a.file.Append {
-		data, err := env.Resources.Get(ctx, &a.file.Append[i])
+		frag, err := env.Resources.Get(ctx, &a.file.Append[i])
 		if err != nil {
 			return err
 		}
-		if err := appendFile(host, data); err != nil {
-			return err
-		}
+		data = append(data, frag...)
 	}
-	if err := os.Lchown(host, uid, gid); err != nil {
-		return err
-	}
-	return os.Chmod(host, mode)
+	// Staged: written now with owner and mode, put in place with the stage's other files.
+	return env.Root.StageFile(a.entry.resolved, data, mode, uid, gid)
 }
 
 func appendFile(host string, data []byte) error {
@@ -472,6 +483,9 @@ func (a *hardlinkAction) Describe() string {
 }
 
 func (a *hardlinkAction) Apply(_ context.Context, env *Env) error {
+	if err := env.Root.Sync(); err != nil { // the target may be a staged file
+		return err
+	}
 	if _, err := env.Root.MkdirAll(path.Dir(a.entry.resolved), 0o755); err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/flint-provision/flint/config"
 )
 
 // Run plans and applies the named stages in Order (all of them when names is empty), records
@@ -94,6 +92,7 @@ func run(ctx context.Context, env *Env, names []string) error {
 			sr.Actions = len(p.Actions)
 			err = Apply(ctx, env, p)
 		}
+
 		sr.Duration = time.Since(start).Seconds()
 		if err != nil {
 			sr.Result = "failed"
@@ -106,10 +105,8 @@ func run(ctx context.Context, env *Env, names []string) error {
 		}
 		sr.Result = "success"
 		rep.Stages = append(rep.Stages, sr)
-		if strings.HasPrefix(name, "fetch") && env.Config != nil {
-			if data, err := config.Marshal(env.Config, config.Newest, false); err == nil {
-				rep.ConfigHash = hashConfig(data)
-			}
+		if env.configHash != "" {
+			rep.ConfigHash = env.configHash
 			rep.UserConfigProvided = rep.UserConfigProvided || env.userConfigProvided
 		}
 		if name == "files" {

@@ -121,6 +121,7 @@ type Env struct {
 	Runner mkfs.Runner
 
 	userConfigProvided bool
+	configHash         string // of the config the fetch stage cached
 }
 
 // fetcher returns the Env's fetcher, creating a default one on first use.
@@ -188,7 +189,9 @@ func (e *StepError) Error() string {
 
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Apply carries out a plan's actions in order, logging each one, and stops at the first failure.
+// Apply carries out a plan's actions in order, logging each one, and stops at the first
+// failure. Files the actions staged are put in place, durably, before it returns; after a
+// failure they are removed.
 func Apply(ctx context.Context, env *Env, p *Plan) error {
 	for i, a := range p.Actions {
 		desc := a.Describe()
@@ -202,10 +205,14 @@ func Apply(ctx context.Context, env *Env, p *Plan) error {
 		}
 		env.Log.Info("[started] "+desc, attrs...)
 		if err := a.Apply(ctx, env); err != nil {
+			env.Root.Abort()
 			env.Log.Error("[failed] "+desc, append(attrs, "error", err.Error())...)
 			return &StepError{Stage: p.Stage, Action: desc, Path: path, Err: err}
 		}
 		env.Log.Info("[finished] "+desc, attrs...)
+	}
+	if err := env.Root.Sync(); err != nil {
+		return &StepError{Stage: p.Stage, Action: "sync", Err: err}
 	}
 	return nil
 }

@@ -217,7 +217,7 @@ func (a *writeRootFile) Describe() string {
 	return fmt.Sprintf("write %s %s (%d bytes)", a.what, a.path, len(a.data))
 }
 func (a *writeRootFile) Apply(_ context.Context, env *Env) error {
-	return env.Root.WriteFile(a.path, a.data, 0o644, 0, 0)
+	return env.Root.StageFile(a.path, a.data, 0o644, 0, 0)
 }
 
 type maskAction struct {
@@ -235,6 +235,9 @@ func (a *maskAction) Describe() string {
 }
 
 func (a *maskAction) Apply(_ context.Context, env *Env) error {
+	if err := env.Root.Sync(); err != nil { // a staged unit file must not land over the mask
+		return err
+	}
 	res, err := env.Root.Resolve(path.Join(unitDir, a.unit))
 	if err != nil {
 		return err

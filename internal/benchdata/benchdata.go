@@ -31,3 +31,51 @@ func IgnitionJSON(files, units int) []byte {
 	b.WriteString(`]}}`)
 	return b.Bytes()
 }
+
+// ApplyJSON returns the agent benchmark's reference config: files (inline contents, half
+// owned by a configured user), units with an [Install] section, and users, all written into a
+// target root; with a disk, also the design's disk layout — 4 partitions, 3 filesystems, two
+// of them mounted in the target — and every tenth file lands on the mounted /var.
+func ApplyJSON(disk string, files, units, users int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"ignition":{"version":"3.6.0"},"storage":{`)
+	if disk != "" {
+		fmt.Fprintf(&b, `"disks":[{"device":%q,"wipeTable":true,"partitions":[`+
+			`{"number":1,"label":"EFI","sizeMiB":32,"typeGuid":"C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},`+
+			`{"number":2,"label":"boot","sizeMiB":64},{"number":3,"label":"var","sizeMiB":256},{"number":4,"label":"spare"}]}],`+
+			`"filesystems":[{"device":"%sp1","format":"vfat","label":"EFI"},`+
+			`{"device":"%sp2","format":"ext4","label":"boot","path":"/boot"},`+
+			`{"device":"%sp3","format":"xfs","label":"var","path":"/var"}],`, disk, disk, disk, disk)
+	}
+	b.WriteString(`"files":[`)
+	for i := 0; i < files; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		dir := "/etc/app"
+		if i%10 == 0 {
+			dir = "/var/lib/app"
+		}
+		owner := ""
+		if i%2 == 0 && users > 0 {
+			owner = fmt.Sprintf(`,"user":{"name":"user%02d"}`, i%users)
+		}
+		fmt.Fprintf(&b, `{"path":"%s/d%02d/f%05d.conf","mode":420%s,"contents":{"source":"data:,setting%%3D%05d%%0A"}}`, dir, i%50, i, owner, i)
+	}
+	b.WriteString(`]},"systemd":{"units":[`)
+	for i := 0; i < units; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"app-%03d.service","enabled":true,"contents":"[Service]\nExecStart=/usr/bin/app %d\n[Install]\nWantedBy=multi-user.target\n"}`, i, i)
+	}
+	b.WriteString(`]},"passwd":{"users":[`)
+	for i := 0; i < users; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"name":"user%02d","sshAuthorizedKeys":["ssh-ed25519 AAAAC3Nza user%02d"]}`, i, i)
+	}
+	b.WriteString(`]}}`)
+	return b.Bytes()
+}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxLinks bounds symlink resolution, as the kernel's ELOOP limit does.
@@ -27,7 +29,20 @@ var (
 // Root is a target root directory.
 type Root struct {
 	dir string // absolute, clean host path
+	st  *state
 }
+
+// state is what a Root learns while writing: the directories it knows exist (so that thousands
+// of files in a few directories do not resolve and stat the same parents again) and the
+// directories whose new entries still need to be made durable.
+type state struct {
+	dirs    map[string]bool // resolved in-root paths known to be real directories
+	dirty   map[string]bool // host directories with renamed-in entries not yet synced
+	pending []pendingFile   // staged files waiting for Sync to rename them into place
+}
+
+// pendingFile is a file written under a temporary name, to be renamed over final.
+type pendingFile struct{ tmp, final, dir string }
 
 // New returns the Root at dir.
 func New(dir string) (Root, error) {
@@ -35,7 +50,70 @@ func New(dir string) (Root, error) {
 	if err != nil {
 		return Root{}, err
 	}
-	return Root{dir: filepath.Clean(abs)}, nil
+	return Root{dir: filepath.Clean(abs), st: &state{dirs: map[string]bool{}, dirty: map[string]bool{}}}, nil
+}
+
+// Forget drops what the Root knows about directories; call it after removing anything.
+func (r Root) Forget() { clear(r.st.dirs) }
+
+// Sync makes everything written since the last Sync durable and puts staged files in place:
+// the staged files' data is flushed (one syncfs per filesystem rather than one fsync per file),
+// then they are renamed over their paths — so a crash leaves each old file or its new one,
+// never a mix — and each changed directory is synced once to make the renames durable.
+func (r Root) Sync() error {
+	if len(r.st.pending) > 0 {
+		if err := syncFilesystems(r.st.pending); err != nil {
+			return err
+		}
+		for _, p := range r.st.pending {
+			// unix.Rename, not os.Rename, which stats the destination first.
+			if err := unix.Rename(p.tmp, p.final); err != nil {
+				return &os.LinkError{Op: "rename", Old: p.tmp, New: p.final, Err: err}
+			}
+			r.st.dirty[p.dir] = true
+		}
+		r.st.pending = r.st.pending[:0]
+	}
+	for dir := range r.st.dirty {
+		if err := syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		delete(r.st.dirty, dir)
+	}
+	return nil
+}
+
+// Abort removes the staged files that Sync has not put in place (after a failure).
+func (r Root) Abort() {
+	for _, p := range r.st.pending {
+		os.Remove(p.tmp)
+	}
+	r.st.pending = r.st.pending[:0]
+}
+
+// syncFilesystems flushes the filesystems that hold the staged files, once each.
+func syncFilesystems(files []pendingFile) error {
+	seen := map[uint64]bool{}
+	for _, p := range files {
+		var st unix.Stat_t
+		if err := unix.Stat(p.dir, &st); err != nil {
+			return err
+		}
+		if seen[st.Dev] {
+			continue
+		}
+		seen[st.Dev] = true
+		fd, err := unix.Open(p.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Syncfs(fd)
+		unix.Close(fd)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Dir is the host path of the root.
@@ -81,6 +159,10 @@ func (r Root) resolve(p string, followLast bool) (string, error) {
 		if len(rest) == 0 && !followLast {
 			return next, nil
 		}
+		if r.st != nil && r.st.dirs[next] {
+			cur = next // a directory this Root made or checked: no symlink to follow
+			continue
+		}
 		fi, err := os.Lstat(r.Host(next))
 		if errors.Is(err, fs.ErrNotExist) {
 			// Nothing exists below here, so no more links can be met.
@@ -119,6 +201,9 @@ func (r Root) resolve(p string, followLast bool) (string, error) {
 // following symlinks as if chrooted, and returns the resolved path. Existing directories are
 // left as they are; new ones belong to the process's user (root in the initramfs).
 func (r Root) MkdirAll(p string, perm fs.FileMode) (string, error) {
+	if r.st.dirs[p] {
+		return p, nil // resolved and known to be a directory
+	}
 	res, err := r.ResolveAll(p)
 	if err != nil {
 		return "", err
@@ -126,6 +211,11 @@ func (r Root) MkdirAll(p string, perm fs.FileMode) (string, error) {
 	if res == "/" {
 		return res, nil
 	}
+	defer func() {
+		if res == p {
+			r.st.dirs[p] = true
+		}
+	}()
 	fi, err := os.Lstat(r.Host(res))
 	if err == nil {
 		if !fi.IsDir() {
@@ -149,48 +239,74 @@ func (r Root) MkdirAll(p string, perm fs.FileMode) (string, error) {
 // WriteFile writes data to the in-root path p atomically: a temporary file in the same
 // directory, written, synced, given its owner and mode, then renamed over p. Missing parent
 // directories are created 0755 and owned by root. p's last component is not followed: a
-// symlink at p is replaced, never written through.
+// symlink at p is replaced, never written through. The rename is made durable by the next
+// Sync.
 func (r Root) WriteFile(p string, data []byte, perm fs.FileMode, uid, gid int) error {
+	tmp, final, dir, err := r.writeTemp(p, data, perm, uid, gid, true)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	r.st.dirty[dir] = true
+	return nil
+}
+
+// StageFile is WriteFile for many files at once: the file is written under a temporary name
+// with its owner and mode, and the next Sync flushes and renames every staged file together.
+// Until then p does not have the new contents.
+func (r Root) StageFile(p string, data []byte, perm fs.FileMode, uid, gid int) error {
+	tmp, final, dir, err := r.writeTemp(p, data, perm, uid, gid, false)
+	if err != nil {
+		return err
+	}
+	r.st.pending = append(r.st.pending, pendingFile{tmp: tmp, final: final, dir: dir})
+	return nil
+}
+
+// writeTemp writes data to a new temporary file beside the in-root path p, optionally synced,
+// and returns its host path, p's host path and their directory.
+func (r Root) writeTemp(p string, data []byte, perm fs.FileMode, uid, gid int, sync bool) (tmp, final, dir string, err error) {
 	res, err := r.Resolve(p)
 	if err != nil {
-		return err
+		return "", "", "", err
 	}
-	dir, err := r.MkdirAll(path.Dir(res), 0o755)
+	d, err := r.MkdirAll(path.Dir(res), 0o755)
 	if err != nil {
-		return err
+		return "", "", "", err
 	}
-	f, err := os.CreateTemp(r.Host(dir), ".flint-*")
+	dir = r.Host(d)
+	f, err := os.CreateTemp(dir, ".flint-*")
 	if err != nil {
-		return err
+		return "", "", "", err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	tmp = f.Name()
+	fail := func(err error) (string, string, string, error) {
+		f.Close()
+		os.Remove(tmp)
+		return "", "", "", err
+	}
 	if _, err := f.Write(data); err != nil {
-		return err
+		return fail(err)
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Chown(uid, gid); err != nil && !errors.Is(err, syscall.EPERM) {
-		return err
+		return fail(err)
 	}
 	if err := f.Chmod(perm); err != nil {
-		return err
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		return err
+		os.Remove(tmp)
+		return "", "", "", err
 	}
-	if err := os.Rename(tmp, r.Host(res)); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(r.Host(dir))
+	return tmp, r.Host(res), dir, nil
 }
 
 func syncDir(dir string) error {

@@ -252,3 +252,49 @@ func fsSize(t *testing.T, dir string) int64 {
 	}
 	return int64(st.Blocks) * st.Bsize
 }
+
+// The benchmark's versions of the helpers above.
+
+func needRootB(b *testing.B, tools ...string) {
+	b.Helper()
+	if os.Geteuid() != 0 {
+		b.Skip("needs root for loop devices")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
+func newDiskB(b *testing.B, sizeMiB int64) *disk {
+	b.Helper()
+	file := filepath.Join(b.TempDir(), "disk.img")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Truncate(file, sizeMiB<<20); err != nil {
+		b.Fatal(err)
+	}
+	dev, err := blockdev.AttachLoop(file, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &disk{file: file, dev: dev}
+	b.Cleanup(d.detach)
+	return d
+}
+
+func targetB(b *testing.B) string {
+	b.Helper()
+	root := b.TempDir()
+	for name, content := range map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/bash\n", "etc/group": "root:x:0:\n",
+		"etc/shadow": "root:*:19000:0:99999:7:::\n", "etc/gshadow": "root:*::\n",
+	} {
+		p := filepath.Join(root, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	return root
+}
