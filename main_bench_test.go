@@ -44,3 +44,26 @@ func BenchmarkValidateProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(maxRSS)/1024, "maxrss-MiB")
 }
+
+// BenchmarkTranslateProcess measures a whole `flint translate` process on the budget's 0.9 MB
+// YAML of 5,000 files and 500 units, with its peak resident memory.
+func BenchmarkTranslateProcess(b *testing.B) {
+	bin := buildFlint(b)
+	in := filepath.Join(b.TempDir(), "big.yaml")
+	if err := os.WriteFile(in, benchdata.FlintYAML(5000, 500), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(b.TempDir(), "big.ign")
+	var maxRSS int64
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := exec.Command(bin, "translate", "-o", out, in)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("flint translate: %v\n%.2000s", err, o)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			maxRSS = max(maxRSS, ru.Maxrss)
+		}
+	}
+	b.ReportMetric(float64(maxRSS)/1024, "maxrss-MiB")
+}

@@ -29,9 +29,6 @@ func Parse(name string, data []byte) (*Parsed, Report) {
 	p, rep := parse(data)
 	rep.Locate(name, p.sourceOrNil())
 	rep.Sort()
-	if p == nil {
-		return nil, rep
-	}
 	return p, rep
 }
 
@@ -52,7 +49,7 @@ func parse(data []byte) (*Parsed, Report) {
 		r.errorf(nil, err)
 		return nil, r.report
 	}
-	src := &Source{data: data}
+	src := &Source{data: data, parsed: true}
 	if err := json.Unmarshal(data, &src.root); err != nil {
 		line, col := src.Position(errorOffset(data, err))
 		r.report = append(r.report, Diagnostic{Severity: SeverityError, Line: line, Column: col,
@@ -75,6 +72,10 @@ func parse(data []byte) (*Parsed, Report) {
 	p := &Parsed{Declared: v, Source: src}
 	d := decoder{src: src, version: v, rep: r}
 	d.decode(src.root, reflect.ValueOf(&p.Config).Elem(), nil)
+	// Position what decoding found while the tree is there, then let the tree go before
+	// validating: validation rarely has anything to say, and Locate can parse again.
+	locate(r.report, "", src)
+	src.drop()
 	r.report = append(r.report, Validate(&p.Config, v)...)
 	upTranslate(&p.Config, v)
 	return p, r.report

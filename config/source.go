@@ -16,11 +16,29 @@ type Locator interface {
 	Locate(p Path, onKey bool) (line, col int, ok bool)
 }
 
-// Source is a JSON text and its parse tree with byte offsets.
+// Source is a JSON text and its parse tree with byte offsets. The tree is large (several
+// times the text), so Parse drops it once decoding is done and Locate parses the text again
+// in the rare case a later diagnostic needs a position.
 type Source struct {
-	data  []byte
-	root  json.Node
-	lines []int // byte offsets of line starts, built on first use
+	data   []byte
+	root   json.Node
+	parsed bool
+	lines  []int // byte offsets of line starts, built on first use
+}
+
+// tree returns the parse tree, parsing the text again if it was dropped.
+func (s *Source) tree() json.Node {
+	if !s.parsed {
+		if json.Unmarshal(s.data, &s.root) == nil {
+			s.parsed = true
+		}
+	}
+	return s.root
+}
+
+// drop releases the parse tree.
+func (s *Source) drop() {
+	s.root, s.parsed = json.Node{}, false
 }
 
 // Position returns the 1-based line and column (in characters) of byte offset off.
@@ -55,7 +73,7 @@ func (s *Source) Locate(p Path, onKey bool) (int, int, bool) {
 	if s == nil {
 		return 0, 0, false
 	}
-	n := s.root
+	n := s.tree()
 	complete := true
 	for _, e := range p {
 		next, ok := child(n, e)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flint-provision/flint/config"
+	"github.com/flint-provision/flint/internal/benchdata"
 )
 
 // FuzzTranslate feeds arbitrary YAML to Translate: it must not panic, every diagnostic must
@@ -44,43 +45,27 @@ func FuzzTranslate(f *testing.F) {
 	})
 }
 
-// BenchmarkTranslate translates a generated document the size of the budget's workload:
-// 5,000 files with inline contents and 500 units (about 0.9 MB of YAML).
+// BenchmarkTranslate translates generated documents at 1/100×, 1/10× and 1× the budget's
+// workload — 5,000 files with inline contents and 500 units, about 0.9 MB of YAML — so that
+// the growth of the cost shows.
 func BenchmarkTranslate(b *testing.B) {
-	doc := benchmarkDoc(5000, 500)
-	b.SetBytes(int64(len(doc)))
-	b.ReportAllocs()
-	for b.Loop() {
-		res, rep := Translate("bench.yaml", doc, Options{})
-		if res == nil || res.JSON == nil {
-			b.Fatal(rep.Err())
-		}
-	}
-}
-
-func benchmarkDoc(files, units int) []byte {
-	var s strings.Builder
-	s.WriteString("variant: flint\nversion: 1.0.0\nstorage:\n  files:\n")
-	for i := range files {
-		fmt.Fprintf(&s, "    - path: /etc/bench/f-%05d.conf\n      mode: 0644\n      contents:\n        inline: |\n", i)
-		fmt.Fprintf(&s, "          key=value-%d\n", i)
-		if i%10 == 0 {
-			for j := range 6 {
-				fmt.Fprintf(&s, "          line %d of a longer file that compresses well\n", j)
+	for _, n := range []int{50, 500, 5000} {
+		doc := benchdata.FlintYAML(n, n/10)
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				res, rep := Translate("bench.yaml", doc, Options{})
+				if res == nil || res.JSON == nil {
+					b.Fatal(rep.Err())
+				}
 			}
-		}
+		})
 	}
-	s.WriteString("systemd:\n  units:\n")
-	for i := range units {
-		fmt.Fprintf(&s, "    - name: bench-%04d.service\n      enabled: true\n      contents: |\n", i)
-		fmt.Fprintf(&s, "        [Unit]\n        Description=Benchmark unit %d\n\n        [Service]\n        Type=oneshot\n        ExecStart=/usr/bin/true\n\n        [Install]\n        WantedBy=multi-user.target\n", i)
-		fmt.Fprintf(&s, "      dropins:\n        - name: 10-env.conf\n          contents: |\n            [Service]\n            Environment=N=%d\n", i)
-	}
-	return []byte(s.String())
 }
 
 func TestBenchmarkDocSize(t *testing.T) {
-	if n := len(benchmarkDoc(5000, 500)); n < 800_000 || n > 1_000_000 {
+	if n := len(benchdata.FlintYAML(5000, 500)); n < 800_000 || n > 1_000_000 {
 		t.Errorf("benchmark document is %d bytes, want about 0.9 MB like the budget's workload", n)
 	}
 }

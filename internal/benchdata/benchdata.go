@@ -42,7 +42,7 @@ func ApplyJSON(disk string, files, units, users int) []byte {
 	if disk != "" {
 		fmt.Fprintf(&b, `"disks":[{"device":%q,"wipeTable":true,"partitions":[`+
 			`{"number":1,"label":"EFI","sizeMiB":32,"typeGuid":"C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},`+
-			`{"number":2,"label":"boot","sizeMiB":64},{"number":3,"label":"var","sizeMiB":256},{"number":4,"label":"spare"}]}],`+
+			`{"number":2,"label":"boot","sizeMiB":64},{"number":3,"label":"var","sizeMiB":320},{"number":4,"label":"spare"}]}],`+
 			`"filesystems":[{"device":"%sp1","format":"vfat","label":"EFI"},`+
 			`{"device":"%sp2","format":"ext4","label":"boot","path":"/boot"},`+
 			`{"device":"%sp3","format":"xfs","label":"var","path":"/var"}],`, disk, disk, disk, disk)
@@ -78,4 +78,28 @@ func ApplyJSON(disk string, files, units, users int) []byte {
 	}
 	b.WriteString(`]}}`)
 	return b.Bytes()
+}
+
+// FlintYAML returns a flint-variant YAML config with files (inline contents, every tenth a
+// longer one that compresses well) and units with a drop-in. 5,000 files and 500 units make
+// about 0.9 MB, the size in the design's budget table.
+func FlintYAML(files, units int) []byte {
+	var s bytes.Buffer
+	s.WriteString("variant: flint\nversion: 1.0.0\nstorage:\n  files:\n")
+	for i := range files {
+		fmt.Fprintf(&s, "    - path: /etc/bench/f-%05d.conf\n      mode: 0644\n      contents:\n        inline: |\n", i)
+		fmt.Fprintf(&s, "          key=value-%d\n", i)
+		if i%10 == 0 {
+			for j := range 6 {
+				fmt.Fprintf(&s, "          line %d of a longer file that compresses well\n", j)
+			}
+		}
+	}
+	s.WriteString("systemd:\n  units:\n")
+	for i := range units {
+		fmt.Fprintf(&s, "    - name: bench-%04d.service\n      enabled: true\n      contents: |\n", i)
+		fmt.Fprintf(&s, "        [Unit]\n        Description=Benchmark unit %d\n\n        [Service]\n        Type=oneshot\n        ExecStart=/usr/bin/true\n\n        [Install]\n        WantedBy=multi-user.target\n", i)
+		fmt.Fprintf(&s, "      dropins:\n        - name: 10-env.conf\n          contents: |\n            [Service]\n            Environment=N=%d\n", i)
+	}
+	return s.Bytes()
 }
