@@ -63,11 +63,20 @@ by a YAML config are read relative to the config's directory. Exit status: 0 val
 // telling them apart by content: a JSON config is an object, so it starts with '{'.
 func check(name string, data []byte) config.Report {
 	if isYAML(data) {
-		_, rep := translate.Translate(name, data, translate.Options{FilesDir: filepath.Dir(name)})
+		_, rep := translateYAML(name, data)
 		return rep
 	}
 	_, rep := config.Parse(name, data)
 	return rep
+}
+
+// translateYAML translates a YAML config whose local files are relative to its directory.
+func translateYAML(name string, data []byte) (*config.Config, config.Report) {
+	res, rep := translate.Translate(name, data, translate.Options{FilesDir: filepath.Dir(name)})
+	if res == nil {
+		return nil, rep
+	}
+	return &res.Config, rep
 }
 
 // isYAML reports whether data is YAML rather than JSON: anything whose first non-blank
