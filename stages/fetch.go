@@ -1,7 +1,6 @@
 package stages
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -202,8 +201,7 @@ func readSource(ctx context.Context, env *Env, f *resource.Fetcher) (string, []b
 
 // parseConfig reads a config as JSON (any supported spec) or YAML (flint, fcos, flatcar).
 func parseConfig(name string, data []byte) (*config.Config, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '#' {
+	if translate.IsYAML(data) {
 		res, rep := translate.Translate(name, data, translate.Options{})
 		if rep.HasErrors() {
 			return nil, fmt.Errorf("%w: %w", ErrConfigInvalid, rep.Err())

@@ -620,3 +620,11 @@ func snakeCase(s string) string {
 	}
 	return b.String()
 }
+
+// IsYAML tells a YAML config from a JSON one by content: a JSON config is an object, so its
+// first non-blank character is '{'. Empty input, cloud-configs and scripts count as not YAML
+// (the JSON parser names what they are).
+func IsYAML(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] != '{' && !bytes.HasPrefix(t, []byte("#cloud-config")) && !bytes.HasPrefix(t, []byte("#!"))
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flint-provision/flint/config"
 	"github.com/flint-provision/flint/internal/cpio"
+	"github.com/flint-provision/flint/translate"
 )
 
 func init() { register(newInitrdCmd) }
@@ -42,7 +43,7 @@ without -o the archive goes to standard output.`,
 				renderers["text"](cmd.ErrOrStderr(), rep)
 				return failed(ExitFailed)
 			}
-			if isYAML(data) {
+			if translate.IsYAML(data) {
 				if data, err = translateForEmbedding(name, data); err != nil {
 					return err
 				}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,7 +61,7 @@ by a YAML config are read relative to the config's directory. Exit status: 0 val
 // check parses and validates one config, JSON or YAML (flint and Butane variants),
 // telling them apart by content: a JSON config is an object, so it starts with '{'.
 func check(name string, data []byte) config.Report {
-	if isYAML(data) {
+	if translate.IsYAML(data) {
 		_, rep := translateYAML(name, data)
 		return rep
 	}
@@ -77,13 +76,6 @@ func translateYAML(name string, data []byte) (*config.Config, config.Report) {
 		return nil, rep
 	}
 	return &res.Config, rep
-}
-
-// isYAML reports whether data is YAML rather than JSON: anything whose first non-blank
-// character is not '{' (empty input is left to the JSON parser, which names the problem).
-func isYAML(data []byte) bool {
-	t := bytes.TrimLeft(data, " \t\r\n")
-	return len(t) > 0 && t[0] != '{' && !bytes.HasPrefix(t, []byte("#cloud-config")) && !bytes.HasPrefix(t, []byte("#!"))
 }
 
 // readInput reads a named file, or standard input for "-".
