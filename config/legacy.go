@@ -409,8 +409,6 @@ func legacyPasswd(p *v2Passwd) Passwd {
 	return out
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // v2String, v2Bool and v2Int turn 2.x plain values into 3.x optional ones: the zero value
 // was 2.x's default, which is unset in 3.x.
 func v2String(s string) *string {

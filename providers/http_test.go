@@ -137,17 +137,17 @@ func TestHTTPProviders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fetch := func(t *testing.T, ud emulators.UserData, f emulators.Faults) ([]byte, error, *emulators.Server) {
+			fetch := func(t *testing.T, ud emulators.UserData, f emulators.Faults) ([]byte, *emulators.Server, error) {
 				s := p.serve(ud, f)
 				t.Cleanup(s.Close)
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				b, err := prov.FetchConfig(ctx, envFor(t, p, s))
-				return b, err, s
+				return b, s, err
 			}
 			decoded := func(t *testing.T, ud emulators.UserData) {
 				t.Helper()
-				b, err, _ := fetch(t, ud, emulators.Faults{})
+				b, _, err := fetch(t, ud, emulators.Faults{})
 				if err != nil {
 					t.Fatalf("FetchConfig() error = %v", err)
 				}
@@ -160,7 +160,7 @@ func TestHTTPProviders(t *testing.T) {
 				}
 			}
 			t.Run("present", func(t *testing.T) {
-				b, err, _ := fetch(t, config, emulators.Faults{})
+				b, _, err := fetch(t, config, emulators.Faults{})
 				if err != nil || string(b) != testConfig {
 					t.Errorf("FetchConfig() = %q, %v, want %q, nil", b, err, testConfig)
 				}
@@ -169,7 +169,7 @@ func TestHTTPProviders(t *testing.T) {
 				if p.id == "azure" {
 					t.Skip("azure without IMDS user data waits for the provisioning CD: TestAzure")
 				}
-				b, err, _ := fetch(t, nil, emulators.Faults{})
+				b, _, err := fetch(t, nil, emulators.Faults{})
 				if !errors.Is(err, ErrNoConfig) {
 					t.Errorf("FetchConfig() = %q, %v, want ErrNoConfig", b, err)
 				}
@@ -177,7 +177,7 @@ func TestHTTPProviders(t *testing.T) {
 			t.Run("gzip", func(t *testing.T) { decoded(t, gz) })
 			t.Run("base64 of gzip", func(t *testing.T) { decoded(t, emulators.UserData(base64.StdEncoding.EncodeToString(gz))) })
 			t.Run("flapping", func(t *testing.T) {
-				b, err, s := fetch(t, config, emulators.Faults{Flaps: 3})
+				b, s, err := fetch(t, config, emulators.Faults{Flaps: 3})
 				if err != nil || string(b) != testConfig {
 					t.Errorf("FetchConfig() = %q, %v, want %q, nil", b, err, testConfig)
 				}

@@ -9,7 +9,7 @@ var (
 	ErrMultipleDocuments = errors.New("more than one YAML document; a config is one document")
 	ErrNoVariant         = errors.New("error parsing variant; must be specified")
 	ErrBadVersion        = errors.New("error parsing version; must be a valid semver")
-	ErrNoTranslator      = errors.New("No translator exists for variant")
+	ErrNoTranslator      = errors.New("no translator exists for variant")
 	ErrDuplicateKey      = errors.New("duplicate key")
 	ErrTooManySources    = errors.New("only one of the following can be set")
 	ErrNoFilesDir        = errors.New("local file paths are relative to a files directory that must be specified with -d/--files-dir")

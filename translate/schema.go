@@ -99,9 +99,7 @@ func (d describer) object(t reflect.Type, gates map[string]config.Version, p con
 		}
 		n := d.node(sf.Type, f.Gates, p.Append(f.Name))
 		n.desc = desc
-		for _, k := range config.FieldKeywords(t, f, d.t.decodeSpec) {
-			n.keywords = append(n.keywords, k)
-		}
+		n.keywords = append(n.keywords, config.FieldKeywords(t, f, d.t.decodeSpec)...)
 		// In JSON, required objects (ignition) are written even when empty; in YAML only
 		// required scalars (names, paths, devices) must be given.
 		required := f.Required && n.kind != "object"

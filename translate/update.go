@@ -25,7 +25,7 @@ var (
 	ErrUpdateStrategy       = errors.New("unknown reboot strategy; want off, immediate, reboot-window, etcd-lock or fleet-lock")
 	ErrUpdateNeedsLocksmith = errors.New("needs agent: locksmith (Zincati has no etcd lock)")
 	ErrUpdateNeedsZincati   = errors.New("needs agent: zincati (locksmith has no fleet lock)")
-	ErrUpdateGroupZincati   = errors.New("Zincati has no update group: the stream comes with the OS image")
+	ErrUpdateGroupZincati   = errors.New("zincati has no update group: the stream comes with the OS image")
 	ErrFleetLockURL         = errors.New("strategy fleet-lock needs lock.url")
 	ErrUpdateURL            = errors.New("invalid URL; want http:// or https:// with a host")
 	ErrWindowNeeded         = errors.New("strategy reboot-window needs a window")
