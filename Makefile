@@ -5,6 +5,8 @@ STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 LDFLAGS := -s -w -X github.com/flint-provision/flint/internal/cli.Version=$(VERSION)
 
+SHELL := /bin/bash
+
 .PHONY: all build test unit bench generate check-generated lint tools clean
 
 all: build
@@ -16,8 +18,9 @@ build:
 ## test: lint, then every test tier (tiers that need root, loop devices or QEMU say why they skip)
 test: lint unit
 
+# Every package, with each skipped test's reason and a closing "N passed, N failed, N skipped".
 unit:
-	$(GO) test -count=1 ./...
+	set -o pipefail; $(GO) test -count=1 -json ./... | $(GO) run ./internal/testsummary
 
 ## bench: the benchmarks behind docs/benchmarks.md
 bench:
