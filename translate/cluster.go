@@ -72,36 +72,36 @@ var placeholderSamples = map[string]string{
 // YAML.
 type clusterSection struct {
 	// Name is the member name; the machine's host name from the metadata when unset.
-	Name *string `json:"name"`
+	Name *string `json:"name" doc:"Member name. Default {HOSTNAME}, the machine's hostname from the platform metadata."`
 	// User runs etcd and owns its data directory and TLS files; root when unset.
-	User                     *string         `json:"user"`
-	DataDir                  *string         `json:"data_dir"`
-	InitialCluster           []clusterMember `json:"initial_cluster"`
-	InitialClusterState      *string         `json:"initial_cluster_state"`
-	InitialClusterToken      *string         `json:"initial_cluster_token"`
-	Discovery                *string         `json:"discovery"`
-	ListenClientURLs         []string        `json:"listen_client_urls"`
-	AdvertiseClientURLs      []string        `json:"advertise_client_urls"`
-	ListenPeerURLs           []string        `json:"listen_peer_urls"`
-	InitialAdvertisePeerURLs []string        `json:"initial_advertise_peer_urls"`
-	ClientTLS                clusterTLS      `json:"client_tls"`
-	PeerTLS                  clusterTLS      `json:"peer_tls"`
+	User                     *string         `json:"user" doc:"User the member runs as and that owns its TLS files and data directory."`
+	DataDir                  *string         `json:"data_dir" doc:"Where the member keeps its data. Default /var/lib/etcd-member."`
+	InitialCluster           []clusterMember `json:"initial_cluster" doc:"The members of a static cluster: name and peer URLs of each. Either this or discovery."`
+	InitialClusterState      *string         `json:"initial_cluster_state" doc:"new (bootstrapping a cluster) or existing (joining one). Default new."`
+	InitialClusterToken      *string         `json:"initial_cluster_token" doc:"Token that keeps two clusters bootstrapped on one network apart."`
+	Discovery                *string         `json:"discovery" doc:"Discovery URL that the members use to find each other, instead of initial_cluster."`
+	ListenClientURLs         []string        `json:"listen_client_urls" doc:"URLs the member serves clients on. Placeholders such as {PRIVATE_IPV4} are filled at boot."`
+	AdvertiseClientURLs      []string        `json:"advertise_client_urls" doc:"Client URLs the member tells the others about."`
+	ListenPeerURLs           []string        `json:"listen_peer_urls" doc:"URLs the member talks to the other members on."`
+	InitialAdvertisePeerURLs []string        `json:"initial_advertise_peer_urls" doc:"Peer URLs the member tells the others about."`
+	ClientTLS                clusterTLS      `json:"client_tls" doc:"TLS for clients: cert, key and trusted_ca (inline, local or source), client_cert_auth."`
+	PeerTLS                  clusterTLS      `json:"peer_tls" doc:"TLS between members: cert, key and trusted_ca (inline, local or source), client_cert_auth."`
 }
 
 // clusterMember is one member of a static initial cluster.
 type clusterMember struct {
-	Name     string   `json:"name"`
-	PeerURLs []string `json:"peer_urls"`
+	Name     string   `json:"name" doc:"Member name. Default {HOSTNAME}, the machine's hostname from the platform metadata."`
+	PeerURLs []string `json:"peer_urls" doc:"Peer URLs of this member."`
 }
 
 // clusterTLS is one side's TLS material, each a resource (inline, local or source).
 type clusterTLS struct {
-	Cert      *config.Resource `json:"cert"`
-	Key       *config.Resource `json:"key"`
-	TrustedCA *config.Resource `json:"trusted_ca"`
+	Cert      *config.Resource `json:"cert" doc:"Certificate (PEM)."`
+	Key       *config.Resource `json:"key" doc:"Private key (PEM); written mode 0600."`
+	TrustedCA *config.Resource `json:"trusted_ca" doc:"Certificate authority that signs the other side's certificates (PEM)."`
 	// ClientCertAuth makes etcd require certificates signed by trusted_ca; it defaults to
 	// true when trusted_ca is given, since that CA has no other use.
-	ClientCertAuth *bool `json:"client_cert_auth"`
+	ClientCertAuth *bool `json:"client_cert_auth" doc:"Require certificates from the other side."`
 }
 
 // etcdOption is one etcd setting: its flag name (the variable is ETCD_ + its upper-case

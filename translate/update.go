@@ -50,33 +50,33 @@ const (
 
 // updateSection is the update key.
 type updateSection struct {
-	Agent    *string       `json:"agent"`
-	Group    *string       `json:"group"`
-	Server   *string       `json:"server"`
-	Strategy *string       `json:"strategy"`
-	Window   *updateWindow `json:"window"`
-	Lock     updateLock    `json:"lock"`
+	Agent    *string       `json:"agent" doc:"The update agent whose files are written: locksmith (Container Linux, Flatcar) or zincati (Fedora CoreOS). Required."`
+	Group    *string       `json:"group" doc:"Update channel (group), such as stable, beta or alpha. locksmith only."`
+	Server   *string       `json:"server" doc:"Update server URL."`
+	Strategy *string       `json:"strategy" doc:"Reboot strategy: off, immediate, reboot-window, etcd-lock or fleet-lock."`
+	Window   *updateWindow `json:"window" doc:"The reboot window: days, start (HH:MM) and length (such as 1h30m)."`
+	Lock     updateLock    `json:"lock" doc:"Where the reboot lock is taken: etcd endpoints and TLS files (etcd-lock) or a fleet-lock URL."`
 }
 
 // updateWindow is when reboots may happen. Days are optional (every day when absent).
 type updateWindow struct {
-	Days   []string `json:"days"`
-	Start  *string  `json:"start"`
-	Length *string  `json:"length"`
+	Days   []string `json:"days" doc:"Days of the week the window opens on."`
+	Start  *string  `json:"start" doc:"Time of day the window opens, HH:MM."`
+	Length *string  `json:"length" doc:"How long the window stays open, such as 1h30m."`
 }
 
 // updateLock is where reboots are coordinated.
 type updateLock struct {
 	// Group partitions the machines that share a lock (LOCKSMITHD_GROUP, Zincati's
 	// identity.group).
-	Group *string `json:"group"`
+	Group *string `json:"group" doc:"Lock group: the machines that share one reboot lock."`
 	// Endpoints, CAFile, CertFile and KeyFile reach etcd for locksmith's etcd-lock.
-	Endpoints []string `json:"endpoints"`
-	CAFile    *string  `json:"ca_file"`
-	CertFile  *string  `json:"cert_file"`
-	KeyFile   *string  `json:"key_file"`
+	Endpoints []string `json:"endpoints" doc:"etcd endpoints for etcd-lock."`
+	CAFile    *string  `json:"ca_file" doc:"CA file for the etcd endpoints."`
+	CertFile  *string  `json:"cert_file" doc:"Client certificate file for the etcd endpoints."`
+	KeyFile   *string  `json:"key_file" doc:"Client key file for the etcd endpoints."`
 	// URL is the FleetLock server for Zincati's fleet_lock.
-	URL *string `json:"url"`
+	URL *string `json:"url" doc:"Fleet-lock server URL."`
 }
 
 // Reboot strategies, as the YAML spells them.
