@@ -209,3 +209,61 @@ func TestGrowRoot(t *testing.T) {
 		t.Errorf("root filesystem is %d MiB after growing, want about 158", size>>20)
 	}
 }
+
+// TestFilesystemFormats creates each format on a partition, then checks the reuse rules: the
+// same config keeps it, a different format without wipeFilesystem fails with the disk
+// unchanged, and wipeFilesystem replaces it.
+func TestFilesystemFormats(t *testing.T) {
+	needRoot(t, "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.vfat", "mkswap", "wipefs", "blkid")
+	d := newDisk(t, 400)
+	run(t, "sgdisk", "-n", "1:2048:+320M", d.dev)
+	d.detach()
+	d.attach(t)
+	part := d.part(1)
+	fsConfig := func(format, label string, wipe bool) string {
+		return writeConfig(t, fmt.Sprintf(`{"ignition":{"version":"3.6.0"},"storage":{"filesystems":[
+			{"device":%q,"format":%q,"label":%q,"wipeFilesystem":%v}]}}`, part, format, label, wipe))
+	}
+	blkidType := map[string]string{"ext4": "ext4", "xfs": "xfs", "btrfs": "btrfs", "vfat": "vfat", "swap": "swap"}
+	prev := ""
+	for _, format := range []string{"ext4", "xfs", "btrfs", "vfat", "swap"} {
+		t.Run(format, func(t *testing.T) {
+			label := "fl" + format
+			if prev != "" {
+				// Something else is there: without wipeFilesystem the run fails and the
+				// filesystem stays (TestFailuresLeaveDisksUntouched hashes whole disks).
+				before := blkid(t, part)
+				if _, err := apply(t, target(t), fsConfig(format, label, false), "fetch-offline", "disks"); !errors.Is(err, stages.ErrFilesystemFound) {
+					t.Fatalf("apply over %s without wipe = %v, want ErrFilesystemFound", prev, err)
+				}
+				if after := blkid(t, part); after["UUID"] != before["UUID"] || after["TYPE"] != before["TYPE"] {
+					t.Fatalf("a refused run changed the filesystem: %v -> %v", before, after)
+				}
+			}
+			if _, err := apply(t, target(t), fsConfig(format, label, true), "fetch-offline", "disks"); err != nil {
+				t.Fatalf("apply with wipe: %v", err)
+			}
+			got := blkid(t, part)
+			if got["TYPE"] != blkidType[format] || got["LABEL"] != label {
+				t.Fatalf("blkid = %v, want %s labelled %s", got, format, label)
+			}
+			// The same config again keeps the filesystem: same UUID.
+			if _, err := apply(t, target(t), fsConfig(format, label, false), "fetch-offline", "disks"); err != nil {
+				t.Fatalf("second apply: %v", err)
+			}
+			if again := blkid(t, part); again["UUID"] != got["UUID"] {
+				t.Errorf("UUID %s -> %s: the filesystem was recreated", got["UUID"], again["UUID"])
+			}
+			prev = format
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		cfg := writeConfig(t, fmt.Sprintf(`{"ignition":{"version":"3.6.0"},"storage":{"filesystems":[{"device":%q,"format":"none","wipeFilesystem":true}]}}`, part))
+		if _, err := apply(t, target(t), cfg, "fetch-offline", "disks"); err != nil {
+			t.Fatalf("apply none: %v", err)
+		}
+		if got := blkid(t, part); got["TYPE"] != "" {
+			t.Errorf("after format none with wipe, blkid still finds %v", got)
+		}
+	})
+}
