@@ -17,7 +17,7 @@ build:
 test: lint unit
 
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 60m ./...
 
 ## bench: the benchmarks behind docs/benchmarks.md
 bench:

@@ -386,6 +386,12 @@ if [ -e /etc/.flint-result.json ]; then
 else
     echo "FLINT-VM-CHECK result_file=no"
 fi
+# The GRUB first-boot stamp the image ships; flint removes it after provisioning.
+if [ -e /boot/flint.firstboot ]; then
+    echo "FLINT-VM-CHECK grub_stamp=present"
+else
+    echo "FLINT-VM-CHECK grub_stamp=absent"
+fi
 for check in /etc/flint-vm/check.d/*; do
     [ -x "$check" ] || continue
     "$check" 2>&1 | sed 's/^/FLINT-VM-CHECK /'
@@ -420,6 +426,8 @@ func customizeRoot(root string) error {
 		{"etc/machine-id", 0o444, "uninitialized\n"},
 		{"etc/fstab", 0o644, "LABEL=ROOT / ext4 rw,errors=remount-ro 0 1\n"},
 		{"etc/hostname", 0o644, "flint-vm\n"},
+		// The stamp a GRUB configuration would test to add flint.firstboot (docs/initramfs.md).
+		{"boot/flint.firstboot", 0o644, ""},
 	}
 	for _, f := range files {
 		p := filepath.Join(root, f.path)

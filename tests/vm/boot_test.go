@@ -24,6 +24,7 @@ func TestBootWithoutFirstBoot(t *testing.T) {
 		}
 	}
 	wantCheck(t, c, "result_file", "no")
+	wantCheck(t, c, "grub_stamp", "present")
 	recordBootTime(t, "boot to the real root, no first boot", c.elapsed)
 }
 
