@@ -140,7 +140,7 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	c := &console{checks: map[string]string{}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("console (last 60 lines):\n%s", c.tail(60))
+			t.Logf("console (last 60 lines; all of it in %s):\n%s", saveConsole(t, c), c.tail(60))
 		}
 	})
 	sc := bufio.NewScanner(stdout)
@@ -184,6 +184,24 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	}
 	t.Logf("boot took %v (%s), ok=%v", c.elapsed.Round(100*time.Millisecond), accel, c.ok)
 	return c
+}
+
+// saveConsole writes a failed boot's whole console where it outlives the test
+// ($FLINT_VM_CACHE/console/<test>.log) and returns the path.
+func saveConsole(t *testing.T, c *console) string {
+	cache, err := cacheDir()
+	if err != nil {
+		return err.Error()
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	path := filepath.Join(cache, "console", name+".log")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err.Error()
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(c.lines, "\n")+"\n"), 0o644); err != nil {
+		return err.Error()
+	}
+	return path
 }
 
 // writeConfig stores a config for fw_cfg and returns its path.
