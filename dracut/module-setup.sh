@@ -41,6 +41,8 @@ installkernel() {
 
 install() {
     inst "$(flint_binary)" /usr/bin/flint
+    # What the module's own scripts use.
+    inst_multiple cat grep sed tail tr ln mkdir rm ls
 
     # What the stages run. Optional: a tool absent on the build host is simply not installed,
     # and a config that needs it fails with the stage saying what is missing.

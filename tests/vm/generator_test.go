@@ -22,8 +22,13 @@ func runGenerator(t *testing.T, cmdline string) ([]string, string) {
 	}
 	out := filepath.Join(dir, "generator")
 	envFile := filepath.Join(dir, "run", "flint.env")
-	cmd := exec.Command("sh", filepath.Join("..", "..", "dracut", "flint-generator"), out, out+".early", out+".late")
-	cmd.Env = append(os.Environ(), "FLINT_KERNEL_CMDLINE_PATH="+cmdlinePath, "FLINT_ENV_FILE="+envFile)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sh, filepath.Join("..", "..", "dracut", "flint-generator"), out, out+".early", out+".late")
+	// Only the tools the module installs for its scripts are on PATH, as in the initramfs.
+	cmd.Env = []string{"PATH=" + initramfsTools(t), "FLINT_KERNEL_CMDLINE_PATH=" + cmdlinePath, "FLINT_ENV_FILE=" + envFile}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("flint-generator with %q: %v\n%s", cmdline, err, b)
 	}
@@ -45,6 +50,31 @@ func runGenerator(t *testing.T, cmdline string) ([]string, string) {
 		t.Fatal(err)
 	}
 	return got, string(env)
+}
+
+// initramfsTools returns a directory holding links to just the tools module-setup.sh installs
+// for the module's scripts (its `inst_multiple cat ...` line).
+func initramfsTools(t *testing.T) string {
+	t.Helper()
+	setup, err := os.ReadFile(filepath.Join("..", "..", "dracut", "module-setup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*inst_multiple (cat .*)$`).FindSubmatch(setup)
+	if m == nil {
+		t.Fatal("module-setup.sh has no `inst_multiple cat ...` line for the scripts' tools")
+	}
+	dir := t.TempDir()
+	for _, tool := range strings.Fields(string(m[1])) {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func TestGenerator(t *testing.T) {
