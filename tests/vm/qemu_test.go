@@ -50,6 +50,7 @@ type console struct {
 	checks  map[string]string // FLINT-VM-CHECK key=value lines
 	ok      bool              // the real root reported FLINT-VM-OK
 	failure string            // the first fatal line, if any
+	started time.Time
 	elapsed time.Duration
 }
 
@@ -137,10 +138,11 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting qemu: %v", err)
 	}
-	c := &console{checks: map[string]string{}}
+	c := &console{checks: map[string]string{}, started: start}
 	t.Cleanup(func() {
+		path := saveConsole(t, c)
 		if t.Failed() {
-			t.Logf("console (last 60 lines; all of it in %s):\n%s", saveConsole(t, c), c.tail(60))
+			t.Logf("console (last 60 lines; all of it in %s):\n%s", path, c.tail(60))
 		}
 	})
 	sc := bufio.NewScanner(stdout)
@@ -186,15 +188,15 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	return c
 }
 
-// saveConsole writes a failed boot's whole console where it outlives the test
-// ($FLINT_VM_CACHE/console/<test>.log) and returns the path.
+// saveConsole writes a boot's whole console where it outlives the test
+// ($FLINT_VM_CACHE/console/<test>-<started>.log) and returns the path.
 func saveConsole(t *testing.T, c *console) string {
 	cache, err := cacheDir()
 	if err != nil {
 		return err.Error()
 	}
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
-	path := filepath.Join(cache, "console", name+".log")
+	path := filepath.Join(cache, "console", name+"-"+c.started.Format("150405.000")+".log")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err.Error()
 	}
