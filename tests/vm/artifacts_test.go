@@ -169,15 +169,20 @@ func buildArtifacts() (*artifacts, error) {
 	return a, nil
 }
 
-// prune removes the cache entries matching pattern except keep.
+// prune removes the cache entries matching pattern except keep, once they are a day old: a
+// test binary of another checkout may be using a younger one.
 func prune(cache, pattern, keep string) {
 	old, _ := filepath.Glob(filepath.Join(cache, pattern))
 	for _, p := range old {
-		if p != keep {
+		if fi, err := os.Stat(p); err == nil && p != keep && time.Since(fi.ModTime()) > 24*time.Hour {
 			os.RemoveAll(p)
 		}
 	}
 }
+
+// tmpName is a scratch name beside path, private to this process: test binaries of several
+// checkouts may fill the same cache at once, and the last rename wins.
+func tmpName(path string) string { return fmt.Sprintf("%s.tmp%d", path, os.Getpid()) }
 
 // cacheDir is $FLINT_VM_CACHE, else /var/cache/flint-vm.
 func cacheDir() (string, error) {
@@ -275,7 +280,7 @@ func fetchKernel(cache string) (kver, vmlinuz, moddir string, err error) {
 }
 
 func extractKernel(pkg, dest string) error {
-	tmp := dest + ".tmp"
+	tmp := tmpName(dest)
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
@@ -305,6 +310,9 @@ func extractKernel(pkg, dest string) error {
 	}
 	if err := os.WriteFile(filepath.Join(tmp, ".done"), nil, 0o644); err != nil {
 		return err
+	}
+	if exists(filepath.Join(dest, ".done")) {
+		return os.RemoveAll(tmp) // another test binary was quicker
 	}
 	os.RemoveAll(dest)
 	return os.Rename(tmp, dest)
@@ -384,10 +392,10 @@ func rootTarball(cache string) (string, error) {
 			os.Remove(f)
 		}
 	}
-	if _, err := run("", nil, "tar", "--numeric-owner", "--xattrs", "-C", root, "-cf", tarball+".tmp", "."); err != nil {
+	if _, err := run("", nil, "tar", "--numeric-owner", "--xattrs", "-C", root, "-cf", tmpName(tarball), "."); err != nil {
 		return "", err
 	}
-	return tarball, os.Rename(tarball+".tmp", tarball)
+	return tarball, os.Rename(tmpName(tarball), tarball)
 }
 
 // The test root's own part: a unit that reports on the serial console and powers off once the
@@ -595,7 +603,7 @@ func buildInitrd(cache, kver, moddir, flint string) (string, error) {
 	if err := os.MkdirAll(confdir, 0o755); err != nil {
 		return "", err
 	}
-	tmp := initrd + ".tmp"
+	tmp := tmpName(initrd)
 	env := []string{"dracutbasedir=" + base, "FLINT_BINARY=" + flint}
 	if _, err := run(runDir, env, "dracut", "--force", "--quiet",
 		"--no-hostonly", "--no-hostonly-cmdline", "--conf", "/dev/null", "--confdir", confdir,
