@@ -20,7 +20,7 @@ test: lint unit
 
 # Every package, with each skipped test's reason and a closing "N passed, N failed, N skipped".
 unit:
-	set -o pipefail; $(GO) test -count=1 -json ./... | $(GO) run ./internal/testsummary
+	set -o pipefail; $(GO) test -count=1 -timeout 60m -json ./... | $(GO) run ./internal/testsummary
 
 ## bench: the benchmarks behind docs/benchmarks.md
 bench:

@@ -1,0 +1,74 @@
+#!/bin/bash
+# dracut module "flint": first-boot provisioning in the initramfs. Installed as
+# modules.d/30flint; included only when asked for (dracut --add flint).
+#
+# The flint binary comes from $FLINT_BINARY, else from flint on $PATH, else /usr/bin/flint.
+
+flint_binary() {
+    if [[ -n ${FLINT_BINARY-} ]]; then
+        echo "$FLINT_BINARY"
+    elif command -v flint >/dev/null 2>&1; then
+        command -v flint
+    else
+        echo /usr/bin/flint
+    fi
+}
+
+check() {
+    local bin
+    bin=$(flint_binary)
+    if [[ ! -x $bin ]]; then
+        derror "flint: no flint binary at $bin (set FLINT_BINARY)"
+        return 1
+    fi
+    # Only when asked for: provisioning is not something a host-only initramfs should grow.
+    return 255
+}
+
+depends() {
+    echo systemd systemd-initrd dracut-systemd udev-rules
+    return 0
+}
+
+installkernel() {
+    # The platforms' config channels and the devices a first boot formats: QEMU's fw_cfg,
+    # virtio disks and network, and the filesystems and block layers the disks stage creates.
+    hostonly='' instmods -c qemu_fw_cfg
+    hostonly='' instmods virtio_pci virtio_blk virtio_scsi virtio_net \
+        ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 \
+        md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt
+}
+
+install() {
+    inst "$(flint_binary)" /usr/bin/flint
+    # What the module's own scripts use.
+    inst_multiple cat grep sed tail tr ln mkdir rm ls
+
+    # What the stages run. Optional: a tool absent on the build host is simply not installed,
+    # and a config that needs it fails with the stage saying what is missing.
+    inst_multiple -o \
+        mkfs.ext4 mkfs.ext3 mkfs.ext2 mke2fs e2fsck resize2fs tune2fs \
+        mkfs.xfs xfs_growfs xfs_admin \
+        mkfs.btrfs btrfs \
+        mkfs.vfat mkfs.fat mkswap swaplabel \
+        mdadm cryptsetup \
+        sgdisk partx blkid wipefs blockdev \
+        useradd usermod userdel groupadd groupmod groupdel chpasswd \
+        mount umount sync systemctl journalctl networkctl
+
+    inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
+    inst_script "$moddir/flint-failure" /usr/lib/flint/flint-failure
+    inst_script "$moddir/flint-network" /usr/lib/flint/flint-network
+    inst_script "$moddir/flint-firstboot-complete" /usr/lib/flint/flint-firstboot-complete
+
+    local unit
+    for unit in \
+        flint-fetch-offline.service flint-fetch.service flint-network.service \
+        flint-kargs.service flint-disks.service flint-remount-sysroot.service \
+        flint-mount.service flint-files.service flint-firstboot-complete.service \
+        flint-failure@.service \
+        flint-complete.target flint-diskful.target \
+        flint-subsequent.target flint-diskful-subsequent.target; do
+        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
+    done
+}
