@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
 
 	"github.com/flint-provision/flint/config"
 	"github.com/flint-provision/flint/internal/blockdev"
@@ -253,11 +254,19 @@ func (a *partitionAction) Describe() string {
 }
 
 func (a *partitionAction) Apply(ctx context.Context, env *Env) error {
-	return writeTable(ctx, a.disk, a.plan.Table)
+	return writeTable(ctx, env, a.disk, a.plan.Table)
 }
 
 // writeTable writes a table to a disk and brings the kernel's view of its partitions in line.
-func writeTable(ctx context.Context, disk string, t *gpt.Table) error {
+// It takes an exclusive BSD lock on the disk and keeps it until the stage ends: udev leaves a
+// locked disk alone (systemd's block device locking rule), so it neither probes the disk nor
+// re-reads its table while flint changes the partitions and creates filesystems on them.
+func writeTable(ctx context.Context, env *Env, disk string, t *gpt.Table) error {
+	if fi, err := os.Stat(disk); err == nil && fi.Mode()&fs.ModeDevice != 0 {
+		if err := env.lockDisk(disk); err != nil {
+			return err
+		}
+	}
 	f, err := os.OpenFile(disk, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -277,6 +286,35 @@ func writeTable(ctx context.Context, disk string, t *gpt.Table) error {
 		return err // an image file: no kernel to tell
 	}
 	return syncKernel(ctx, disk, t)
+}
+
+// lockDisk takes the disk's lock for the rest of the stage (once per disk).
+func (e *Env) lockDisk(disk string) error {
+	if e.locked[disk] {
+		return nil
+	}
+	f, err := os.Open(disk)
+	if err != nil {
+		return err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", disk, err)
+	}
+	if e.locked == nil {
+		e.locked = map[string]bool{}
+	}
+	e.locked[disk] = true
+	e.held = append(e.held, f)
+	return nil
+}
+
+// releaseLocks lets go of the disks locked during a stage.
+func (e *Env) releaseLocks() {
+	for _, f := range e.held {
+		f.Close()
+	}
+	e.held, e.locked = nil, nil
 }
 
 // syncKernel makes the kernel's partitions of disk those of t, with BLKPG: changed ones resized

@@ -45,7 +45,13 @@ func rootPartition(dev string) (disk string, number int, err error) {
 }
 
 func planRootGrow(env *Env) (Action, error) {
-	disk, n, err := rootPartition(env.RootDevice)
+	// The device node itself, not a /dev/disk/by-* link: udev recreates those links when it
+	// re-reads the disk after the table is written.
+	dev, err := filepath.EvalSymlinks(env.RootDevice)
+	if err != nil {
+		return nil, &StepError{Stage: "disks", Action: "find the root partition", Err: err}
+	}
+	disk, n, err := rootPartition(dev)
 	if err != nil {
 		return nil, &StepError{Stage: "disks", Action: "find the root partition", Err: err}
 	}
@@ -68,9 +74,9 @@ func planRootGrow(env *Env) (Action, error) {
 		return nil, &StepError{Stage: "disks", Action: "grow the root partition", Err: err}
 	}
 	if !changed && !errors.Is(t.Damage, gpt.ErrBackupMisplaced) {
-		return &growRootFSAction{device: env.RootDevice}, nil
+		return &growRootFSAction{device: dev}, nil
 	}
-	return &growRootAction{disk: disk, number: n, table: grown, device: env.RootDevice}, nil
+	return &growRootAction{disk: disk, number: n, table: grown, device: dev}, nil
 }
 
 // growRootAction extends the root partition and records that its filesystem must follow.
@@ -87,7 +93,7 @@ func (a *growRootAction) Describe() string {
 }
 
 func (a *growRootAction) Apply(ctx context.Context, env *Env) error {
-	if err := writeTable(ctx, a.disk, a.table); err != nil {
+	if err := writeTable(ctx, env, a.disk, a.table); err != nil {
 		return err
 	}
 	return (&growRootFSAction{device: a.device}).Apply(ctx, env)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -121,7 +122,9 @@ type Env struct {
 	Runner mkfs.Runner
 
 	userConfigProvided bool
-	configHash         string // of the config the fetch stage cached
+	configHash         string          // of the config the fetch stage cached
+	held               []*os.File      // disks locked until the stage ends
+	locked             map[string]bool // their names
 }
 
 // fetcher returns the Env's fetcher, creating a default one on first use.
@@ -193,6 +196,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 // failure. Files the actions staged are put in place, durably, before it returns; after a
 // failure they are removed.
 func Apply(ctx context.Context, env *Env, p *Plan) error {
+	defer env.releaseLocks()
 	for i, a := range p.Actions {
 		desc := a.Describe()
 		attrs := []any{"stage", p.Stage, "op", i + 1}
