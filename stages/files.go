@@ -43,6 +43,7 @@ func (filesStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	}
 	p.Actions = append(p.Actions, units...)
 	p.Actions = append(p.Actions, planCrypttab(env, env.Config)...)
+	p.Actions = append(p.Actions, planMetadataUnit(env.Config)...)
 	return p, nil
 }
 

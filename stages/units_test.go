@@ -183,3 +183,33 @@ func TestUnitsDisableMaskPresets(t *testing.T) {
 		t.Errorf("a drop-in without contents was written: %v", err)
 	}
 }
+
+func TestMetadataUnitInstalled(t *testing.T) {
+	for _, tc := range []struct {
+		name, units string
+		want        bool
+	}{
+		{"a drop-in requires it", `[{"name":"etcd-member.service","contents":"[Service]\nExecStart=/usr/bin/etcd\n","dropins":[{"name":"20-flint-metadata.conf","contents":"[Unit]\nRequires=flint-metadata.service\n"}]}]`, true},
+		{"nothing uses it", `[{"name":"a.service","contents":"[Service]\nExecStart=/bin/true\n"}]`, false},
+		{"the config brings its own", `[{"name":"flint-metadata.service","contents":"[Service]\nExecStart=/bin/mine\n"},{"name":"b.service","contents":"[Unit]\nAfter=flint-metadata.service\n"}]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testEnv(t, fmt.Sprintf(unitsDoc, tc.units))
+			if err := runFiles(t, env); err != nil {
+				t.Fatal(err)
+			}
+			unit, err := os.ReadFile(filepath.Join(env.Root.Dir(), "etc/systemd/system/flint-metadata.service"))
+			installed := err == nil && strings.Contains(string(unit), "/usr/local/bin/flint metadata")
+			if installed != tc.want {
+				t.Fatalf("flint-metadata.service installed = %v (%q), want %v", installed, unit, tc.want)
+			}
+			if !tc.want {
+				return
+			}
+			fi, err := os.Stat(filepath.Join(env.Root.Dir(), "usr/local/bin/flint"))
+			if err != nil || fi.Mode().Perm() != 0o755 || fi.Size() == 0 {
+				t.Errorf("/usr/local/bin/flint = %v, %v; want the executable, 0755", fi, err)
+			}
+		})
+	}
+}
