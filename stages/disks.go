@@ -100,7 +100,7 @@ func (disksStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		// A device that exists now and that this plan does not change is checked now.
 		if !changed[f.Device] {
 			if _, err := os.Stat(f.Device); err == nil {
-				if _, err := a.decide(); err != nil {
+				if _, err := a.decide(f.Device); err != nil {
 					return nil, &StepError{Stage: "disks", Action: "filesystem on " + f.Device, Path: cfgPath, Err: err}
 				}
 			}
@@ -285,7 +285,38 @@ func writeTable(ctx context.Context, env *Env, disk string, t *gpt.Table) error 
 	if fi, err := os.Stat(disk); err != nil || fi.Mode()&fs.ModeDevice == 0 {
 		return err // an image file: no kernel to tell
 	}
+	if env.written == nil {
+		env.written = map[string]*gpt.Table{}
+	}
+	env.written[disk] = t
 	return syncKernel(ctx, disk, t)
+}
+
+// partitionNode finds the node of a partition that this stage created or changed, from a
+// /dev/disk/by-partlabel, by-partuuid or <disk link>-partN name, because udev makes those links
+// only after the stage lets go of the disk. It returns dev itself when it names no such
+// partition.
+func (e *Env) partitionNode(dev string) string {
+	if _, err := os.Stat(dev); err == nil || len(e.written) == 0 {
+		return dev
+	}
+	dir, name := filepath.Dir(dev), filepath.Base(dev)
+	for disk, t := range e.written {
+		for _, p := range t.Partitions {
+			node := blockdev.PartitionPath(disk, p.Number)
+			switch {
+			case dir == "/dev/disk/by-partlabel" && name == p.Name,
+				dir == "/dev/disk/by-partuuid" && strings.EqualFold(name, p.GUID.String()):
+				return node
+			}
+			if base, ok := strings.CutSuffix(dev, fmt.Sprintf("-part%d", p.Number)); ok {
+				if real, err := filepath.EvalSymlinks(base); err == nil && real == disk {
+					return node
+				}
+			}
+		}
+	}
+	return dev
 }
 
 // lockDisk takes the disk's lock for the rest of the stage (once per disk).
@@ -314,7 +345,7 @@ func (e *Env) releaseLocks() {
 	for _, f := range e.held {
 		f.Close()
 	}
-	e.held, e.locked = nil, nil
+	e.held, e.locked, e.written = nil, nil, nil
 }
 
 // syncKernel makes the kernel's partitions of disk those of t, with BLKPG: changed ones resized
@@ -391,9 +422,9 @@ func (a *filesystemAction) Describe() string {
 
 // decide probes the device and says whether mkfs must run; a filesystem in the way without
 // wipeFilesystem is an error.
-func (a *filesystemAction) decide() (create bool, err error) {
+func (a *filesystemAction) decide(dev string) (create bool, err error) {
 	format := *a.fs.Format
-	found, err := fsprobe.ProbeFile(a.fs.Device)
+	found, err := fsprobe.ProbeFile(dev)
 	wipe := deref(a.fs.WipeFilesystem)
 	if errors.Is(err, fsprobe.ErrAmbiguous) && !wipe {
 		return false, fmt.Errorf("%w: %s", ErrAmbiguousDevice, a.fs.Device)
@@ -414,7 +445,11 @@ func (a *filesystemAction) decide() (create bool, err error) {
 }
 
 func (a *filesystemAction) Apply(ctx context.Context, env *Env) error {
-	create, err := a.decide()
+	dev := env.partitionNode(a.fs.Device)
+	if err := env.waitDevice(ctx, dev); err != nil {
+		return err
+	}
+	create, err := a.decide(dev)
 	if err != nil {
 		return err
 	}
@@ -423,10 +458,10 @@ func (a *filesystemAction) Apply(ctx context.Context, env *Env) error {
 		return nil
 	}
 	run := env.runner()
-	if _, _, err := run.Run(ctx, mkfs.WipeArgs(a.fs.Device)); err != nil {
+	if _, _, err := run.Run(ctx, mkfs.WipeArgs(dev)); err != nil {
 		return err
 	}
-	argv, err := mkfs.CreateArgs(mkfs.Spec{Format: *a.fs.Format, Device: a.fs.Device, Label: a.fs.Label,
+	argv, err := mkfs.CreateArgs(mkfs.Spec{Format: *a.fs.Format, Device: dev, Label: a.fs.Label,
 		UUID: a.fs.UUID, Options: a.fs.Options})
 	if err != nil || argv == nil {
 		return err

@@ -32,7 +32,7 @@ func (a *luksAction) Describe() string {
 }
 
 // luksFormatArgs is the cryptsetup command that formats l with the key in keyFile.
-func luksFormatArgs(l *config.Luks, keyFile string) []string {
+func luksFormatArgs(l *config.Luks, dev, keyFile string) []string {
 	argv := []string{"cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode", "--key-file", keyFile}
 	if l.Label != nil {
 		argv = append(argv, "--label", *l.Label)
@@ -41,12 +41,12 @@ func luksFormatArgs(l *config.Luks, keyFile string) []string {
 		argv = append(argv, "--uuid", *l.UUID)
 	}
 	argv = append(argv, l.Options...)
-	return append(argv, deref(l.Device))
+	return append(argv, dev)
 }
 
 // luksOpenArgs is the cryptsetup command that opens l as /dev/mapper/<name>.
-func luksOpenArgs(l *config.Luks, keyFile string) []string {
-	argv := []string{"cryptsetup", "luksOpen", deref(l.Device), l.Name, "--key-file", keyFile, "--persistent"}
+func luksOpenArgs(l *config.Luks, dev, keyFile string) []string {
+	argv := []string{"cryptsetup", "luksOpen", dev, l.Name, "--key-file", keyFile, "--persistent"}
 	if deref(l.Discard) {
 		argv = append(argv, "--allow-discards")
 	}
@@ -55,7 +55,7 @@ func luksOpenArgs(l *config.Luks, keyFile string) []string {
 
 func (a *luksAction) Apply(ctx context.Context, env *Env) error {
 	l := a.luks
-	dev := deref(l.Device)
+	dev := env.partitionNode(deref(l.Device))
 	if err := env.waitDevice(ctx, dev); err != nil {
 		return err
 	}
@@ -76,14 +76,14 @@ func (a *luksAction) Apply(ctx context.Context, env *Env) error {
 		if found.Type != "" && !deref(l.WipeVolume) {
 			return fmt.Errorf("%w: %s holds %s", ErrLuksFound, dev, found.Type)
 		}
-		if _, _, err := env.runner().Run(ctx, luksFormatArgs(l, keyFile)); err != nil {
+		if _, _, err := env.runner().Run(ctx, luksFormatArgs(l, dev, keyFile)); err != nil {
 			return err
 		}
 	}
-	if _, _, err := env.runner().Run(ctx, luksOpenArgs(l, keyFile)); err != nil {
+	if _, _, err := env.runner().Run(ctx, luksOpenArgs(l, dev, keyFile)); err != nil {
 		return err
 	}
-	if err := a.bindClevis(ctx, env, keyFile); err != nil {
+	if err := a.bindClevis(ctx, env, dev, keyFile); err != nil {
 		return err
 	}
 	return env.waitDevice(ctx, "/dev/mapper/"+l.Name)
@@ -102,7 +102,7 @@ func (a *luksAction) key(ctx context.Context, env *Env) ([]byte, error) {
 }
 
 // bindClevis binds the volume to tang servers, the TPM2 or a custom pin.
-func (a *luksAction) bindClevis(ctx context.Context, env *Env, keyFile string) error {
+func (a *luksAction) bindClevis(ctx context.Context, env *Env, dev, keyFile string) error {
 	c := a.luks.Clevis
 	var pin, cfg string
 	switch {
@@ -136,7 +136,7 @@ func (a *luksAction) bindClevis(ctx context.Context, env *Env, keyFile string) e
 	default:
 		return nil
 	}
-	_, _, err := env.runner().Run(ctx, []string{"clevis", "luks", "bind", "-f", "-k", keyFile, "-d", deref(a.luks.Device), pin, cfg})
+	_, _, err := env.runner().Run(ctx, []string{"clevis", "luks", "bind", "-f", "-k", keyFile, "-d", dev, pin, cfg})
 	return err
 }
 

@@ -84,7 +84,10 @@ func (a *mountAction) Describe() string {
 	return d
 }
 
-func (a *mountAction) Apply(_ context.Context, env *Env) error {
+func (a *mountAction) Apply(ctx context.Context, env *Env) error {
+	if err := env.waitDevice(ctx, a.e.Device); err != nil {
+		return err
+	}
 	if _, err := env.Root.MkdirAll(a.e.Resolved, 0o755); err != nil {
 		return fmt.Errorf("%w: %v", ErrMountPath, err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/flint-provision/flint/config"
 	"github.com/flint-provision/flint/internal/cmdline"
+	"github.com/flint-provision/flint/internal/gpt"
 	"github.com/flint-provision/flint/internal/mkfs"
 	"github.com/flint-provision/flint/internal/resource"
 	"github.com/flint-provision/flint/internal/rootfs"
@@ -122,9 +123,10 @@ type Env struct {
 	Runner mkfs.Runner
 
 	userConfigProvided bool
-	configHash         string          // of the config the fetch stage cached
-	held               []*os.File      // disks locked until the stage ends
-	locked             map[string]bool // their names
+	configHash         string                // of the config the fetch stage cached
+	held               []*os.File            // disks locked until the stage ends
+	locked             map[string]bool       // their names
+	written            map[string]*gpt.Table // partition tables this stage wrote, by disk
 }
 
 // fetcher returns the Env's fetcher, creating a default one on first use.
