@@ -31,21 +31,24 @@ import (
 //
 // Refused: oem:// URLs (3.x has no such scheme; serve the data over http(s) or inline it as a
 // data: URL). Diagnostics carry paths of the 2.x document, since that is the file to edit.
-func parseLegacy(src *Source, v Version) (Config, Report) {
-	r := &reporter{}
+func parseLegacy(d *decoder) Config {
 	var old v2Config
-	d := decoder{src: src, version: v, rep: r}
-	d.decode(src.root, reflect.ValueOf(&old).Elem(), nil)
-	validateLegacy(&old, v, r)
+	d.decodeDocument(reflect.ValueOf(&old).Elem())
+	return translateLegacy(&old, d.version, d.rep)
+}
+
+// translateLegacy validates a decoded 2.x document and translates it; see parseLegacy.
+func translateLegacy(old *v2Config, v Version, r *reporter) Config {
+	validateLegacy(old, v, r)
 	if r.report.HasErrors() {
-		return Config{}, r.report
+		return Config{}
 	}
 	t := legacyTranslator{r: r}
-	cfg := t.translate(&old)
+	cfg := t.translate(old)
 	if r.report.HasErrors() {
-		return Config{}, r.report
+		return Config{}
 	}
-	return cfg, r.report
+	return cfg
 }
 
 // legacyMount is where a 2.x filesystem's nodes go in the 3.x tree.

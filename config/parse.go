@@ -49,36 +49,54 @@ func parse(data []byte) (*Parsed, Report) {
 		r.errorf(nil, err)
 		return nil, r.report
 	}
-	src := &Source{data: data, parsed: true}
-	if err := json.Unmarshal(data, &src.root); err != nil {
-		line, col := src.Position(errorOffset(data, err))
-		r.report = append(r.report, Diagnostic{Severity: SeverityError, Line: line, Column: col,
-			Err: fmt.Errorf("%w: %s", ErrSyntax, jsonErrorText(err))})
-		return nil, r.report
+	src := &Source{data: data}
+	facts, ok := checkDocument(data)
+	if !ok {
+		// Not a JSON object that can be decoded: go-json says what is wrong, so that syntax
+		// errors keep their exact message and offset.
+		return parseFailure(src, r)
 	}
-	if _, ok := src.root.Value.(map[string]json.Node); !ok {
-		r.errorf(nil, fmt.Errorf("%w: a config is a JSON object, found %s", ErrType, jsonKind(src.root.Value)))
-		return &Parsed{Source: src}, r.report
-	}
-	v, err := documentVersion(src.root)
+	v, err := documentVersion(data, facts.ignition)
 	if err != nil {
 		r.errorf(Path{"ignition", "version"}, err)
 		return &Parsed{Source: src}, r.report
 	}
+	d := newDecoder(src, facts, v, r)
 	if v.Major == 2 {
-		cfg, rep := parseLegacy(src, v)
-		return &Parsed{Config: cfg, Declared: v, Source: src}, rep
+		cfg := parseLegacy(d)
+		return &Parsed{Config: cfg, Declared: v, Source: src}, r.report
 	}
 	p := &Parsed{Declared: v, Source: src}
-	d := decoder{src: src, version: v, rep: r}
-	d.decode(src.root, reflect.ValueOf(&p.Config).Elem(), nil)
-	// Position what decoding found while the tree is there, then let the tree go before
-	// validating: validation rarely has anything to say, and Locate can parse again.
-	locate(r.report, "", src)
-	src.drop()
+	d.decodeDocument(reflect.ValueOf(&p.Config).Elem())
 	r.report = append(r.report, Validate(&p.Config, v)...)
 	upTranslate(&p.Config, v)
 	return p, r.report
+}
+
+// parseFailure reports why data, which checkDocument refused, is not a config.
+func parseFailure(src *Source, r *reporter) (*Parsed, Report) {
+	var root json.Node
+	if err := json.Unmarshal(src.data, &root); err != nil {
+		line, col := src.Position(errorOffset(src.data, err))
+		r.report = append(r.report, Diagnostic{Severity: SeverityError, Line: line, Column: col,
+			Err: fmt.Errorf("%w: %s", ErrSyntax, jsonErrorText(err))})
+		return nil, r.report
+	}
+	kind := "a JSON object that flint cannot read"
+	switch root.Value.(type) {
+	case string:
+		kind = "a string"
+	case float64:
+		kind = "a number"
+	case bool:
+		kind = "a boolean"
+	case []json.Node:
+		kind = "a list"
+	case nil:
+		kind = "null"
+	}
+	r.errorf(nil, fmt.Errorf("%w: a config is a JSON object, found %s", ErrType, kind))
+	return &Parsed{Source: src}, r.report
 }
 
 // upTranslate turns a config of version v into the newest spec: fields that did not exist in
@@ -102,14 +120,23 @@ func dropSpecialBits(m *int) {
 	}
 }
 
-// documentVersion reads ignition.version from the parse tree.
-func documentVersion(root json.Node) (Version, error) {
-	ign, _ := child(root, "ignition")
-	vn, ok := child(ign, "version")
-	s, isString := vn.Value.(string)
-	if !ok || !isString {
+// documentVersion reads ignition.version, given the offset of the ignition value (-1 when there
+// is none). Members are looked up as a parse tree would: the exact name, else one that matches
+// ignoring case.
+func documentVersion(data []byte, ignition int) (Version, error) {
+	at := -1
+	if ignition >= 0 && data[ignition] == '{' {
+		at = memberValue(data, ignition, "version")
+	}
+	if at < 0 || data[at] != '"' {
 		return Version{}, fmt.Errorf("%w: ignition.version is missing; supported versions: %s", ErrVersionUnparsable, supportedList())
 	}
+	end, _, _ := scanString(data, at)
+	return versionOf(string(unquote(data[at:end])))
+}
+
+// versionOf parses a declared version, 3.x or 2.x.
+func versionOf(s string) (Version, error) {
 	v, err := ParseVersion(s)
 	if err == nil {
 		return v, nil
@@ -120,6 +147,49 @@ func documentVersion(root json.Node) (Version, error) {
 		}
 	}
 	return Version{}, err
+}
+
+// memberValue returns the offset of the value of member name in the valid JSON object at
+// data[obj], -1 when there is none: the last member named exactly so, else the first whose name
+// matches ignoring case.
+func memberValue(data []byte, obj int, name string) int {
+	exact, folded := -1, -1
+	i := obj + 1
+	for {
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			break
+		}
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		end, _, _ := scanString(data, i)
+		key := string(unquote(data[i:end]))
+		i = skipSpace(data, end) + 1 // :
+		i = skipSpace(data, i)
+		if key == name {
+			exact = i
+		} else if folded < 0 && strings.EqualFold(key, name) {
+			folded = i
+		}
+		i = skipValue(data, i)
+	}
+	if exact >= 0 {
+		return exact
+	}
+	return folded
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // notJSONConfig recognises user data that is not a config at all, so the error can say what it is.
