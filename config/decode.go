@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"unicode/utf8"
 )
 
 // decoder fills spec structs straight from JSON text that checkDocument accepted, without a
@@ -124,7 +123,7 @@ func (d *decoder) str() string {
 	end, plain, _ := scanString(d.data, d.pos)
 	lit := d.data[d.pos:end]
 	d.pos = end
-	if plain && utf8.Valid(lit) {
+	if plain {
 		return string(lit[1 : len(lit)-1])
 	}
 	return string(unquote(lit))
@@ -181,7 +180,7 @@ func (d *decoder) decodeStruct(v reflect.Value, gates map[string]Version) {
 		end, plain, _ := scanString(d.data, keyOff)
 		lit := d.data[keyOff:end]
 		name := lit[1 : len(lit)-1]
-		if !plain || !utf8.Valid(name) {
+		if !plain {
 			name = unquote(lit)
 		}
 		d.pos = end

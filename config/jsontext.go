@@ -227,7 +227,7 @@ func (c *checker) object(depth int, ignFold *int) bool {
 		}
 		c.pos = end
 		name := c.data[keyOff+1 : end-1]
-		if !plain || !utf8.Valid(name) {
+		if !plain {
 			name = unquote(c.data[keyOff:end])
 		}
 		c.member(depth, memberKey{name: name, off: keyOff})
@@ -307,11 +307,18 @@ func (c *checker) member(depth int, k memberKey) {
 
 // scanString finds the end (one past the closing quote) of the string starting at data[start]
 // and checks its syntax as JSON does: no control characters, only the defined escapes; any
-// other byte is allowed, invalid UTF-8 included. plain is true when it has no escapes.
+// other byte is allowed, invalid UTF-8 included. plain is true when the string is ASCII without
+// escapes, so that its text is the bytes between the quotes.
 func scanString(data []byte, start int) (end int, plain, ok bool) {
 	plain = true
 	i := start + 1
 	for i < len(data) {
+		for i < len(data) && asciiText[data[i]] {
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
 		switch b := data[i]; {
 		case b == '"':
 			return i + 1, plain, true
@@ -339,12 +346,22 @@ func scanString(data []byte, start int) (end int, plain, ok bool) {
 			default:
 				return i, false, false
 			}
-		default:
+		default: // not ASCII
+			plain = false
 			i++
 		}
 	}
 	return i, false, false
 }
+
+// asciiText marks the bytes that stand for themselves in a JSON string: printable ASCII but
+// the quote and the backslash.
+var asciiText = func() (t [256]bool) {
+	for b := 0x20; b < 0x80; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
 
 func hexValue(b byte) rune {
 	switch {
@@ -360,9 +377,12 @@ func hexValue(b byte) rune {
 
 // unquote returns the text of the valid JSON string literal lit (quotes included) the way
 // encoding/json reads it: escapes resolved, a \u escape of half a surrogate pair and every byte
-// of invalid UTF-8 replaced by U+FFFD.
+// of invalid UTF-8 replaced by U+FFFD. Text that needs none of that is returned in place.
 func unquote(lit []byte) []byte {
 	s := lit[1 : len(lit)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return s
+	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		b := s[i]
