@@ -16,9 +16,9 @@ type Locator interface {
 	Locate(p Path, onKey bool) (line, col int, ok bool)
 }
 
-// Source is a JSON text and its parse tree with byte offsets. The tree is large (several
-// times the text), so Parse drops it once decoding is done and Locate parses the text again
-// in the rare case a later diagnostic needs a position.
+// Source is a JSON text and, once Locate needed it, its parse tree with byte offsets. The tree
+// is large (several times the text), so decoding reads the text without it and positions its
+// own diagnostics; only a later diagnostic (from validation) makes Locate parse the text.
 type Source struct {
 	data   []byte
 	root   json.Node
@@ -26,7 +26,7 @@ type Source struct {
 	lines  []int // byte offsets of line starts, built on first use
 }
 
-// tree returns the parse tree, parsing the text again if it was dropped.
+// tree returns the parse tree, parsing the text on first use.
 func (s *Source) tree() json.Node {
 	if !s.parsed {
 		if json.Unmarshal(s.data, &s.root) == nil {
@@ -34,11 +34,6 @@ func (s *Source) tree() json.Node {
 		}
 	}
 	return s.root
-}
-
-// drop releases the parse tree.
-func (s *Source) drop() {
-	s.root, s.parsed = json.Node{}, false
 }
 
 // Position returns the 1-based line and column (in characters) of byte offset off.

@@ -213,3 +213,8 @@ func treeDocumentVersion(root json.Node) (Version, error) {
 	}
 	return versionOf(s)
 }
+
+// drop releases the parse tree, as Parse did once the tree decoder was done with it.
+func (s *Source) drop() {
+	s.root, s.parsed = json.Node{}, false
+}
