@@ -402,7 +402,8 @@ func rootTarball(cache string) (string, error) {
 // real root has booted. Scenario configs add checks as executables in /etc/flint-vm/check.d,
 // each printing key=value lines.
 const reportScript = `#!/bin/sh
-# Reports to the flint boot tests on the serial console, then powers the machine off.
+# Reports to the flint boot tests on the serial console, then powers the machine off. The
+# image masks serial-getty@ttyS0: a login prompt's vhangup would cut this report short.
 exec >/dev/ttyS0 2>&1
 echo "FLINT-VM-BOOT"
 echo "FLINT-VM-CHECK root_bytes=$(df -B1 --output=size / | tail -n 1 | tr -d ' ')"
@@ -469,6 +470,11 @@ func customizeRoot(root string) error {
 	}
 	wants := filepath.Join(root, "etc/systemd/system/multi-user.target.wants")
 	if err := os.MkdirAll(wants, 0o755); err != nil {
+		return err
+	}
+	// No login prompt on the serial console: agetty hangs up the line when it starts, which
+	// would silence the report if the two met.
+	if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system/serial-getty@ttyS0.service")); err != nil {
 		return err
 	}
 	return os.Symlink("/etc/systemd/system/flint-vm-report.service", filepath.Join(wants, "flint-vm-report.service"))
