@@ -56,12 +56,20 @@ func planRootGrow(env *Env) (Action, error) {
 		return nil, &StepError{Stage: "disks", Action: "find the root partition", Err: err}
 	}
 	for i, d := range env.Config.Storage.Disks {
+		if real, err := filepath.EvalSymlinks(d.Device); err != nil || real != disk {
+			continue
+		}
 		for j, p := range d.Partitions {
-			if d.Device == disk && p.Number == n && p.SizeMiB != nil {
+			if p.Number == n && p.SizeMiB != nil && *p.SizeMiB != 0 {
 				env.Log.Info("the config sets the root partition's size: not growing it",
 					"config", config.Path{"storage", "disks", i, "partitions", j}.String())
 				return nil, nil
 			}
+		}
+		if len(d.Partitions) > 0 || deref(d.WipeTable) {
+			// The config partitions the root's disk itself (sizeMiB 0 fills it): only the
+			// filesystem is left to grow.
+			return &growRootFSAction{device: dev}, nil
 		}
 	}
 	t, err := readTable(disk)

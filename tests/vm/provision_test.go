@@ -3,7 +3,6 @@ package vm
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +11,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/flint-provision/flint/translate"
 )
 
 // The SSH key the scenarios give their user; the comment is what the check prints.
@@ -49,66 +52,58 @@ ExecStart=/bin/sh -c 'echo boot >>/var/lib/flint-vm-boots'
 WantedBy=multi-user.target
 `
 
-// The mount unit for the second disk, as Butane's with_mount_unit generates it.
-const dataMountUnit = `[Unit]
-Requires=systemd-fsck@dev-disk-by\x2dlabel-DATA.service
-After=systemd-fsck@dev-disk-by\x2dlabel-DATA.service
-
-[Mount]
-Where=/var/lib/data
-What=/dev/disk/by-label/DATA
-Type=ext4
-
-[Install]
-RequiredBy=local-fs.target
-`
-
 func dataURL(s string) string {
 	return "data:;base64," + base64.StdEncoding.EncodeToString([]byte(s))
 }
 
-// provisioningConfig is the config of the qemu scenario: files, a user with an SSH key, units,
-// the root partition grown to fill its disk, and a second disk partitioned, formatted and
-// mounted by a unit.
+// provisioningConfig is the config of the qemu scenario, written as a user would: flint YAML,
+// translated by flint's translator. Files, a user with an SSH key, a unit, the root partition
+// grown to fill its disk, and a second disk partitioned, formatted, and mounted by the mount
+// unit the translator generates (with_mount_unit).
 func provisioningConfig(t *testing.T) string {
 	t.Helper()
-	cfg := map[string]any{
-		"ignition": map[string]any{"version": "3.4.0"},
+	doc := map[string]any{
+		"variant": "flint",
+		"version": "1.0.0",
 		"storage": map[string]any{
 			"disks": []any{
 				map[string]any{"device": "/dev/vda", "partitions": []any{
-					map[string]any{"number": 1, "label": "root", "sizeMiB": 0, "resize": true},
+					map[string]any{"number": 1, "label": "root", "size_mib": 0, "resize": true},
 				}},
-				map[string]any{"device": "/dev/vdb", "wipeTable": true, "partitions": []any{
-					map[string]any{"number": 1, "label": "data", "sizeMiB": 0},
+				map[string]any{"device": "/dev/vdb", "wipe_table": true, "partitions": []any{
+					map[string]any{"number": 1, "label": "data", "size_mib": 0},
 				}},
 			},
 			"filesystems": []any{
-				map[string]any{"device": "/dev/disk/by-partlabel/root", "format": "ext4", "label": "ROOT", "wipeFilesystem": false},
-				map[string]any{"device": "/dev/disk/by-partlabel/data", "format": "ext4", "label": "DATA", "wipeFilesystem": true},
+				map[string]any{"device": "/dev/disk/by-partlabel/root", "format": "ext4", "label": "ROOT", "wipe_filesystem": false},
+				map[string]any{"device": "/dev/disk/by-partlabel/data", "format": "ext4", "label": "DATA", "wipe_filesystem": true,
+					"path": "/var/lib/data", "with_mount_unit": true},
 			},
 			"files": []any{
-				map[string]any{"path": "/etc/flint-vm/hello.txt", "mode": 0o644, "contents": map[string]any{"source": dataURL("hello from flint")}},
-				map[string]any{"path": "/etc/flint-vm/stamp", "contents": map[string]any{"source": dataURL("provisioned\n")}},
-				map[string]any{"path": "/etc/flint-vm/check.d/20-provision", "mode": 0o755, "contents": map[string]any{"source": dataURL(checkScript)}},
-			},
-			"directories": []any{
-				map[string]any{"path": "/var/lib/data", "mode": 0o755},
+				map[string]any{"path": "/etc/flint-vm/hello.txt", "mode": 0o644, "contents": map[string]any{"inline": "hello from flint"}},
+				map[string]any{"path": "/etc/flint-vm/stamp", "contents": map[string]any{"inline": "provisioned\n"}},
+				map[string]any{"path": "/etc/flint-vm/check.d/20-provision", "mode": 0o755, "contents": map[string]any{"inline": checkScript}},
 			},
 		},
 		"systemd": map[string]any{"units": []any{
 			map[string]any{"name": "flint-vm-boots.service", "enabled": true, "contents": markerUnit},
-			map[string]any{"name": "var-lib-data.mount", "enabled": true, "contents": dataMountUnit},
 		}},
 		"passwd": map[string]any{"users": []any{
-			map[string]any{"name": "core", "sshAuthorizedKeys": []string{testSSHKey}},
+			map[string]any{"name": "core", "ssh_authorized_keys": []string{testSSHKey}},
 		}},
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
+	y, err := yaml.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	res, rep := translate.Translate("qemu.yaml", y, translate.Options{})
+	if rep.HasErrors() || res == nil {
+		t.Fatalf("translate:\n%s\n%v", y, rep)
+	}
+	if !bytes.Contains(res.JSON, []byte("var-lib-data.mount")) {
+		t.Fatalf("the translator generated no mount unit for the data filesystem: %s", res.JSON)
+	}
+	return string(res.JSON)
 }
 
 // TestProvisionQEMU provisions through QEMU's fw_cfg, then boots a second time without the
