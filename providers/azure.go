@@ -169,3 +169,53 @@ func discReady(f *os.File) error {
 	}
 	return nil
 }
+
+// azureInstancePath is the IMDS instance description (compute and network).
+const azureInstancePath = "/metadata/instance?api-version=2021-02-01"
+
+// Metadata reads the IMDS instance description, retried like userData (404, 410 and 429
+// while IMDS is provisioning, updating or throttling). The hostname is the VM name; addresses
+// are those of the first interface. azurestack has no IMDS.
+func (p azureProvider) Metadata(ctx context.Context, env *Env) (Metadata, error) {
+	if !p.imds {
+		return Metadata{}, fmt.Errorf("%s: %w", p.id, ErrNoMetadata)
+	}
+	ctx, cancel := env.fetchDeadline(ctx)
+	defer cancel()
+	// encoding/json matches the document's camelCase names case-insensitively.
+	var doc struct {
+		Compute struct {
+			Name, VMID, Location, Zone string
+			PublicKeys                 []struct{ KeyData string }
+		}
+		Network struct {
+			Interface []struct {
+				IPv4, IPv6 struct {
+					IPAddress []struct{ PrivateIPAddress, PublicIPAddress string }
+				}
+			}
+		}
+	}
+	url := env.endpoint(EndpointMetadata, defaultMetadataURL) + azureInstancePath
+	err := metadataJSON(ctx, env, url, resource.Options{
+		Headers:    header("Metadata", "true"),
+		RetryCodes: []int{http.StatusNotFound, http.StatusGone, http.StatusTooManyRequests},
+	}, &doc)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("%s: %w", p.id, err)
+	}
+	c := doc.Compute
+	m := Metadata{Hostname: c.Name, InstanceID: c.VMID, Region: c.Location, Zone: c.Zone}
+	if ifs := doc.Network.Interface; len(ifs) > 0 {
+		if a := ifs[0].IPv4.IPAddress; len(a) > 0 {
+			m.IPv4Private, m.IPv4Public = a[0].PrivateIPAddress, a[0].PublicIPAddress
+		}
+		if a := ifs[0].IPv6.IPAddress; len(a) > 0 {
+			m.IPv6Private, m.IPv6Public = a[0].PrivateIPAddress, a[0].PublicIPAddress
+		}
+	}
+	for _, k := range c.PublicKeys {
+		m.SSHKeys = append(m.SSHKeys, lines(k.KeyData)...)
+	}
+	return m, nil
+}

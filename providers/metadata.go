@@ -2,11 +2,14 @@ package providers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/flint-provision/flint/internal/resource"
 )
 
 // Besides user data, clouds describe the instance: its name, id, location, addresses and the
@@ -123,4 +126,35 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// ErrMetadataFormat is an instance description that does not parse.
+var ErrMetadataFormat = errors.New("malformed instance metadata")
+
+// metadataJSON fetches a whole instance document and decodes its JSON into dst. Unlike the
+// optional values of metadataGet, a 404 is an error: every instance has its document, so a
+// missing one means the service is not the platform's.
+func metadataJSON(ctx context.Context, env *Env, url string, opts resource.Options, dst any) error {
+	b, err := env.fetcher().Fetch(ctx, url, opts)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrMetadataFormat, resource.Redact(url), err)
+	}
+	return nil
+}
+
+// bareAddress drops the prefix length of an address in CIDR notation ("10.0.0.2/24").
+func bareAddress(s string) string {
+	a, _, _ := strings.Cut(strings.TrimSpace(s), "/")
+	return a
+}
+
+// regionOfZone is the region of a zone named <region>-<n> ("fr-par-1" is in "fr-par").
+func regionOfZone(zone string) string {
+	if i := strings.LastIndexByte(zone, '-'); i > 0 {
+		return zone[:i]
+	}
+	return ""
 }

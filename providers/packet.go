@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/flint-provision/flint/internal/resource"
 )
 
 // packet (Equinix Metal): GET https://metadata.packet.net/userdata over HTTPS by host name,
@@ -32,6 +34,55 @@ var packetUserData = httpProvider{id: "packet", src: httpSource{
 }}
 
 type packetProvider struct{ httpProvider }
+
+// Metadata reads the device description at /metadata (the document PhoneHome reads too, but
+// with the fetch retries). The metro is the region, the facility the zone; the addresses are
+// the first of each family and scope in network.addresses.
+func (p packetProvider) Metadata(ctx context.Context, env *Env) (Metadata, error) {
+	ctx, cancel := env.fetchDeadline(ctx)
+	defer cancel()
+	var doc struct {
+		ID       string   `json:"id"`
+		Hostname string   `json:"hostname"`
+		Metro    string   `json:"metro"`
+		Facility string   `json:"facility"`
+		SSHKeys  []string `json:"ssh_keys"`
+		Network  struct {
+			Addresses []struct {
+				Family  int    `json:"address_family"`
+				Public  bool   `json:"public"`
+				Address string `json:"address"`
+			} `json:"addresses"`
+		} `json:"network"`
+	}
+	url := env.endpoint(EndpointMetadata, packetMetadataURL) + "/metadata"
+	if err := metadataJSON(ctx, env, url, resource.Options{Headers: packetHeaders}, &doc); err != nil {
+		return Metadata{}, fmt.Errorf("%s: %w", p.id, err)
+	}
+	m := Metadata{Hostname: doc.Hostname, InstanceID: doc.ID, Region: doc.Metro, Zone: doc.Facility}
+	for _, a := range doc.Network.Addresses {
+		var dst *string
+		switch {
+		case a.Family == 4 && a.Public:
+			dst = &m.IPv4Public
+		case a.Family == 4:
+			dst = &m.IPv4Private
+		case a.Family == 6 && a.Public:
+			dst = &m.IPv6Public
+		case a.Family == 6:
+			dst = &m.IPv6Private
+		default:
+			continue
+		}
+		if *dst == "" {
+			*dst = a.Address
+		}
+	}
+	for _, k := range doc.SSHKeys {
+		m.SSHKeys = append(m.SSHKeys, lines(k)...)
+	}
+	return m, nil
+}
 
 // ErrPhoneHome is a phone-home event that could not be sent.
 var ErrPhoneHome = errors.New("equinix metal phone-home")

@@ -15,6 +15,8 @@ import (
 // connections from a privileged source port (below 1024, so from root on the instance): the
 // connection is bound to a random free port in 1..1022, another one tried when it is in use.
 // A 404 means no user data.
+//
+// The instance is described by /conf?format=json, which any source port may read.
 
 func init() { Register(scalewayProvider{}) }
 
@@ -46,6 +48,48 @@ func (scalewayProvider) FetchConfig(ctx context.Context, env *Env) ([]byte, erro
 		return nil, fmt.Errorf("scaleway: %w", err)
 	}
 	return b, err
+}
+
+// Metadata reads /conf?format=json. The zone is the instance's location ("fr-par-1"), the
+// region the zone without its number.
+func (scalewayProvider) Metadata(ctx context.Context, env *Env) (Metadata, error) {
+	ctx, cancel := env.fetchDeadline(ctx)
+	defer cancel()
+	var doc struct {
+		ID       string `json:"id"`
+		Hostname string `json:"hostname"`
+		Location struct {
+			ZoneID string `json:"zone_id"`
+		} `json:"location"`
+		PublicIP *struct {
+			Address string `json:"address"`
+		} `json:"public_ip"`
+		PrivateIP string `json:"private_ip"`
+		IPv6      *struct {
+			Address string `json:"address"`
+		} `json:"ipv6"`
+		SSHPublicKeys []struct {
+			Key string `json:"key"`
+		} `json:"ssh_public_keys"`
+	}
+	url := env.endpoint(EndpointMetadata, scalewayMetadataURL) + "/conf?format=json"
+	if err := metadataJSON(ctx, env, url, resource.Options{}, &doc); err != nil {
+		return Metadata{}, fmt.Errorf("scaleway: %w", err)
+	}
+	m := Metadata{
+		Hostname: doc.Hostname, InstanceID: doc.ID, Zone: doc.Location.ZoneID, Region: regionOfZone(doc.Location.ZoneID),
+		IPv4Private: doc.PrivateIP,
+	}
+	if doc.PublicIP != nil {
+		m.IPv4Public = doc.PublicIP.Address
+	}
+	if doc.IPv6 != nil {
+		m.IPv6Public = doc.IPv6.Address
+	}
+	for _, k := range doc.SSHPublicKeys {
+		m.SSHKeys = append(m.SSHKeys, lines(k.Key)...)
+	}
+	return m, nil
 }
 
 // privilegedPortTries bounds the search for a free privileged port.

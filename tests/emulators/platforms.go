@@ -131,7 +131,7 @@ type AzureOptions struct {
 	// Phases are the statuses answered, in order, before the first good answer (404 while
 	// provisioning, 410 while IMDS updates, 429 when throttled).
 	Phases []int
-	// Instance is the JSON served at /metadata/instance.
+	// Instance is the JSON served at /metadata/instance (any api-version); "" answers 404.
 	Instance string
 }
 
@@ -160,6 +160,10 @@ func Azure(o AzureOptions) http.Handler {
 			}
 			fmt.Fprint(w, base64.StdEncoding.EncodeToString(o.UserData))
 		case "/metadata/instance":
+			if o.Instance == "" {
+				http.NotFound(w, r)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, o.Instance)
 		default:
@@ -209,7 +213,11 @@ func (ws Wireserver) Handler() http.Handler {
 // Paths serves fixed documents by path: a nil value is a 404, a present one a 200 (empty
 // included). It is the contract of DigitalOcean, Hetzner, Vultr, Exoscale, UpCloud, Aliyun
 // and the OpenStack metadata service, whose only differences are the paths and what a
-// missing value looks like, which the caller chooses.
+// missing value looks like, which the caller chooses. The instance descriptions are such
+// documents too: DigitalOcean /metadata/v1.json, Hetzner /hetzner/v1/metadata (YAML) and
+// /hetzner/v1/metadata/private-networks, Vultr /v1.json, Exoscale /1.0/meta-data/<key>,
+// UpCloud /metadata/v1.json, OpenStack /openstack/latest/meta_data.json and
+// /latest/meta-data/<key>.
 func Paths(docs map[string]UserData) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -226,7 +234,8 @@ func Paths(docs map[string]UserData) http.Handler {
 }
 
 // Oracle is the OCI IMDS v2: Authorization: Bearer Oracle required (401), values served as
-// stored (user_data is base64).
+// stored (user_data is base64); the instance JSON is /opc/v2/instance/ and the VNICs'
+// /opc/v2/vnics/.
 func Oracle(docs map[string]UserData) http.Handler {
 	p := Paths(docs)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -238,10 +247,29 @@ func Oracle(docs map[string]UserData) http.Handler {
 	})
 }
 
-// Packet is the Equinix Metal metadata service (serve it with TLS): a request whose Accept
-// does not allow */* gets 406; /userdata is served raw (empty when none); /metadata names
-// phone_home_url on the same server; POSTs to /events are recorded by the Server.
+// Packet is the Equinix Metal metadata service (serve it with TLS) with a minimal device
+// document: see PacketDevice.
 func Packet(userData UserData, self func() string) http.Handler {
+	return PacketDevice(PacketOptions{UserData: userData, Self: self})
+}
+
+// PacketOptions shape the Equinix Metal metadata service.
+type PacketOptions struct {
+	// UserData is served raw at /userdata (empty when none).
+	UserData UserData
+	// Metadata is the device JSON served at /metadata; "" serves a minimal document naming
+	// phone_home_url on this server.
+	Metadata string
+	// Self returns the server's URL, for phone_home_url.
+	Self func() string
+	// NoMetadata answers /metadata with 404.
+	NoMetadata bool
+}
+
+// PacketDevice is the Equinix Metal metadata service (serve it with TLS): a request whose
+// Accept does not allow */* gets 406; /userdata is served raw; /metadata is the device JSON;
+// POSTs to /events are recorded by the Server.
+func PacketDevice(o PacketOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/events" {
 			if r.Header.Get("Content-Type") != "application/json" {
@@ -255,24 +283,30 @@ func Packet(userData UserData, self func() string) http.Handler {
 			http.Error(w, "not acceptable", http.StatusNotAcceptable)
 			return
 		}
-		switch r.URL.Path {
-		case "/userdata":
-			w.Write(userData)
-		case "/metadata":
-			fmt.Fprintf(w, `{"id":"0a1b","hostname":"node-1","phone_home_url":%q}`, self()+"/phone-home")
+		switch {
+		case r.URL.Path == "/userdata":
+			w.Write(o.UserData)
+		case r.URL.Path == "/metadata" && !o.NoMetadata:
+			w.Header().Set("Content-Type", "application/json")
+			if o.Metadata != "" {
+				fmt.Fprint(w, o.Metadata)
+				return
+			}
+			fmt.Fprintf(w, `{"id":"0a1b","hostname":"node-1","phone_home_url":%q}`, o.Self()+"/phone-home")
 		default:
 			http.NotFound(w, r)
 		}
 	})
 }
 
-// Scaleway serves its documents only to connections from a privileged source port (< 1024);
-// others get 403.
+// Scaleway serves docs by path; user data (paths under /user_data) only to connections from a
+// privileged source port (< 1024), others get 403. The instance description (/conf) is open
+// to every port, as on Scaleway.
 func Scaleway(docs map[string]UserData) http.Handler {
 	p := Paths(docs)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, port, _ := net.SplitHostPort(r.RemoteAddr)
-		if n, err := strconv.Atoi(port); err != nil || n >= 1024 {
+		if n, err := strconv.Atoi(port); strings.HasPrefix(r.URL.Path, "/user_data") && (err != nil || n >= 1024) {
 			http.Error(w, "source port must be privileged", http.StatusForbidden)
 			return
 		}
@@ -280,15 +314,30 @@ func Scaleway(docs map[string]UserData) http.Handler {
 	})
 }
 
-// Akamai is the Akamai (Linode) metadata service: PUT /v1/token with
-// Metadata-Token-Expiry-Seconds (else 400), reads with Metadata-Token (else 401); user data
-// is served base64, as stored; nil is an empty value.
+// Akamai is the Akamai (Linode) metadata service with user data only: see AkamaiService.
 func Akamai(userData UserData) http.Handler {
+	return AkamaiService(AkamaiOptions{UserData: userData})
+}
+
+// AkamaiOptions shape the Akamai metadata service. The JSON documents are served at
+// /v1/instance, /v1/network and /v1/ssh-keys; "" answers 404.
+type AkamaiOptions struct {
+	// UserData is served base64 at /v1/user-data, as stored; nil is an empty value.
+	UserData                   UserData
+	Instance, Network, SSHKeys string
+}
+
+// AkamaiService is the Akamai (Linode) metadata service: PUT /v1/token with
+// Metadata-Token-Expiry-Seconds (else 400), reads with Metadata-Token (else 401). The
+// instance, network and SSH key documents are JSON and served only to requests accepting
+// application/json (the real service answers text otherwise, which this emulator does not
+// render: 406).
+func AkamaiService(o AkamaiOptions) http.Handler {
 	var mu sync.Mutex
 	tokens := map[string]bool{}
+	docs := map[string]string{"/v1/instance": o.Instance, "/v1/network": o.Network, "/v1/ssh-keys": o.SSHKeys}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/v1/token" && r.Method == http.MethodPut:
+		if r.URL.Path == "/v1/token" && r.Method == http.MethodPut {
 			if _, err := strconv.Atoi(r.Header.Get("Metadata-Token-Expiry-Seconds")); err != nil {
 				http.Error(w, "bad request", http.StatusBadRequest)
 				return
@@ -298,17 +347,32 @@ func Akamai(userData UserData) http.Handler {
 			tokens[t] = true
 			mu.Unlock()
 			fmt.Fprint(w, t)
-		case r.URL.Path == "/v1/user-data" && r.Method == http.MethodGet:
-			mu.Lock()
-			ok := tokens[r.Header.Get("Metadata-Token")]
-			mu.Unlock()
-			if !ok {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			fmt.Fprint(w, base64.StdEncoding.EncodeToString(userData))
-		default:
+			return
+		}
+		if r.Method != http.MethodGet {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		ok := tokens[r.Header.Get("Metadata-Token")]
+		mu.Unlock()
+		if !ok {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/v1/user-data" {
+			fmt.Fprint(w, base64.StdEncoding.EncodeToString(o.UserData))
+			return
+		}
+		doc, known := docs[r.URL.Path]
+		switch {
+		case !known || doc == "":
 			http.NotFound(w, r)
+		case !strings.Contains(r.Header.Get("Accept"), "application/json"):
+			http.Error(w, "emulator serves JSON only", http.StatusNotAcceptable)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, doc)
 		}
 	})
 }
