@@ -174,6 +174,8 @@ func TestConfigDriveProviders(t *testing.T) {
 		{name: "cidata", platform: "kubevirt", drives: []drive{{"cidata", iso("cidata", withData)}}, want: testConfig},
 		{name: "config-2", platform: "kubevirt", drives: []drive{{"config-2", emulators.BuildFAT("config-2", withData)}}, want: testConfig},
 		{name: "cidata without user-data", platform: "kubevirt", drives: []drive{{"cidata", iso("cidata", withoutData)}}, wantErr: ErrNoConfig},
+		{name: "nocloud cidata", platform: "nocloud", drives: []drive{{"cidata", iso("cidata", withData)}}, want: testConfig},
+		{name: "nocloud config-2 without user data", platform: "nocloud", drives: []drive{{"config-2", emulators.BuildFAT("config-2", withoutData)}}, wantErr: ErrNoConfig},
 		{name: "cidata", platform: "ibmcloud", drives: []drive{{"cidata", iso("cidata", withData)}}, want: testConfig},
 		{name: "no drive", platform: "ibmcloud", wantErr: ErrNoConfig},
 		{name: "user-data", platform: "proxmoxve", drives: []drive{{"cidata", iso("cidata", withData)}}, want: testConfig},
