@@ -36,8 +36,11 @@ ExecStart=` + metadataBinary + ` metadata --root /
 func needsMetadataUnit(c *config.Config) bool {
 	uses := false
 	for _, u := range c.Systemd.Units {
-		if u.Name == metadataUnit && u.Contents != nil {
-			return false
+		if u.Name == metadataUnit {
+			if u.Contents != nil {
+				return false // the config brings its own
+			}
+			uses = true // drop-ins for the unit flint provides
 		}
 		if strings.Contains(deref(u.Contents), metadataUnit) {
 			uses = true

@@ -190,6 +190,7 @@ func TestMetadataUnitInstalled(t *testing.T) {
 		want        bool
 	}{
 		{"a drop-in requires it", `[{"name":"etcd-member.service","contents":"[Service]\nExecStart=/usr/bin/etcd\n","dropins":[{"name":"20-flint-metadata.conf","contents":"[Unit]\nRequires=flint-metadata.service\n"}]}]`, true},
+		{"drop-ins for it", `[{"name":"flint-metadata.service","dropins":[{"name":"10-ssh-keys.conf","contents":"[Service]\nExecStart=\nExecStart=/usr/local/bin/flint metadata --ssh-user core\n"}]}]`, true},
 		{"nothing uses it", `[{"name":"a.service","contents":"[Service]\nExecStart=/bin/true\n"}]`, false},
 		{"the config brings its own", `[{"name":"flint-metadata.service","contents":"[Service]\nExecStart=/bin/mine\n"},{"name":"b.service","contents":"[Unit]\nAfter=flint-metadata.service\n"}]`, false},
 	} {
