@@ -1,11 +1,10 @@
 package config
 
 import (
-	"encoding/base64"
 	"net/url"
 	"strings"
 
-	"github.com/vincent-petithory/dataurl"
+	"github.com/flint-provision/flint/internal/dataurl"
 )
 
 // First spec versions of the values (not fields) that a Resource may hold.
@@ -183,109 +182,11 @@ func checkS3ARN(u *url.URL) error {
 	return checkVersionID(u)
 }
 
-// checkDataURL decodes a data URL, reporting the decoder's error as the reference does. The
-// decoder is slow (a goroutine and a channel per URL) and leaks its goroutine when the data
-// part fails to decode, so the common shapes are recognised here first; only the others go to
-// the decoder. The shapes accepted here are a subset of what it accepts (a test holds them to
-// that), and their base64 errors come from the very call the decoder makes.
+// checkDataURL checks a data URL with the reference's decoder's verdicts and error texts,
+// through internal/dataurl's fast path for the common shapes (a test holds them to the decoder).
 func checkDataURL(s string) error {
-	if data, base64Data, ok := splitSimpleDataURL(s); ok {
-		if base64Data {
-			if !strings.ContainsFunc(data, func(r rune) bool { return !isBase64Char(r) }) {
-				if _, err := base64.StdEncoding.DecodeString(data); err != nil {
-					return &textError{sentinel: ErrDataURL, text: err.Error()}
-				}
-				return nil
-			}
-		} else if !strings.ContainsFunc(data, func(r rune) bool { return !isDataURLChar(r) }) && validEscapes(data) {
-			return nil
-		}
-	}
-	if _, err := dataurl.DecodeString(s); err != nil {
+	if err := dataurl.Check(s); err != nil {
 		return &textError{sentinel: ErrDataURL, text: err.Error()}
 	}
 	return nil
-}
-
-// splitSimpleDataURL recognises data:[type/subtype](;attr=value)*[;base64],data where every
-// name and value is plain token characters and values carry no escapes. ok is false for any
-// other shape, which the decoder then judges.
-func splitSimpleDataURL(s string) (data string, base64Data, ok bool) {
-	rest, found := strings.CutPrefix(s, "data:")
-	if !found {
-		return "", false, false
-	}
-	header, data, found := strings.Cut(rest, ",")
-	if !found {
-		return "", false, false
-	}
-	params := strings.Split(header, ";")
-	if mt := params[0]; mt != "" {
-		typ, sub, found := strings.Cut(mt, "/")
-		if !found || !isToken(typ) || !isMediaType(typ) || sub != "" && !isToken(sub) {
-			return "", false, false
-		}
-	}
-	params = params[1:]
-	if n := len(params); n > 0 && params[n-1] == "base64" {
-		base64Data = true
-		params = params[:n-1]
-	}
-	for _, p := range params {
-		attr, val, found := strings.Cut(p, "=")
-		if !found || !isToken(attr) || !isToken(val) || strings.Contains(val, "%") {
-			return "", false, false
-		}
-	}
-	return data, base64Data, true
-}
-
-// isMediaType accepts the MIME top-level types that the decoder accepts (it compares prefixes).
-func isMediaType(typ string) bool {
-	for _, t := range [...]string{"text", "image", "audio", "video", "application", "message", "multipart"} {
-		if strings.HasPrefix(typ, t) {
-			return true
-		}
-	}
-	return false
-}
-
-// isToken reports whether s is a non-empty MIME token (RFC 2045).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func isBase64Char(r rune) bool {
-	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '+' || r == '/' || r == '='
-}
-
-// isDataURLChar accepts the URL characters (RFC 2396) allowed unescaped in a data URL.
-func isDataURLChar(r rune) bool {
-	return r > ' ' && r < 0x7f && !strings.ContainsRune(`<>#"{}|\^[]`+"`", r)
-}
-
-// validEscapes reports whether every '%' in s starts a two-digit hex escape.
-func validEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' {
-			if i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) {
-				return false
-			}
-			i += 2
-		}
-	}
-	return true
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -438,7 +438,11 @@ func (a *prefetchAction) Apply(ctx context.Context, env *Env) error {
 	for _, r := range a.resources {
 		s := deref(r.Source)
 		if s == "" || strings.HasPrefix(s, "data:") {
-			// Inline data needs no cache, but its hash is checked now, before any write.
+			// Inline data needs no cache (validation has decoded it), but a hash is checked
+			// now, before any write.
+			if r.Verification.Hash == nil {
+				continue
+			}
 			if _, err := f.Fetch(ctx, s, fetchOptions(r)); err != nil {
 				return fmt.Errorf("%s: %w", redactSource(s), err)
 			}
