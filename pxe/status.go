@@ -54,11 +54,11 @@ type StatusReport struct {
 
 // MachineStatus is the server's record of one machine.
 type MachineStatus struct {
-	ID       string `json:"id"`
-	Labels   Labels `json:"labels"`
-	Group    string `json:"group,omitempty"`
-	Profile  string `json:"profile,omitempty"`
-	Boots    int    `json:"boots"`
+	ID       string    `json:"id"`
+	Labels   Labels    `json:"labels"`
+	Group    string    `json:"group,omitempty"`
+	Profile  string    `json:"profile,omitempty"`
+	Boots    int       `json:"boots"`
 	LastBoot time.Time `json:"lastBoot,omitzero"`
 	// Result is booted, provisioning, provisioned or failed, for the last boot.
 	Result string `json:"result"`
