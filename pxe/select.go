@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -223,14 +222,4 @@ func findProfile(profiles []Profile, id string) (*Profile, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w %q", ErrNoProfile, id)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
