@@ -191,7 +191,7 @@ func (s *Server) serveMachineScript(w http.ResponseWriter, r *http.Request) {
 			configURL = base + "/config?token=" + token
 		}
 	}
-	script, err := MachineScript(m.profile, configURL, configImage)
+	script, err := MachineScript(m.profile, configURL, configImage, base+"/status?token="+token)
 	if err != nil {
 		s.httpError(w, r, http.StatusInternalServerError, fmt.Errorf("profile %s: %w", m.profile.ID, err))
 		return

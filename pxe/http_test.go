@@ -100,6 +100,9 @@ func bootMachine(t testing.TB, base, query string) (string, string) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /ipxe?%s = %d %s", query, code, script)
 	}
+	if !strings.Contains(script, " flint.report.url="+base+"/status?token=") {
+		t.Errorf("script has no flint.report.url for the agent's status posts:\n%s", script)
+	}
 	if m := tokenArg.FindStringSubmatch(script); m != nil {
 		u, err := url.Parse(m[1])
 		if err != nil {

@@ -72,8 +72,9 @@ func initrdImages(entries []string) []initrdImage {
 // name, boot. Each initrd is named on the command line (initrd=NAME): UEFI iPXE boots Linux
 // through its EFI stub, which loads only the initrds named there; BIOS ignores the argument,
 // so the same script serves both. configURL, when not empty, is added as the profile's config
-// argument; configImage, when not empty, is loaded as one more initrd named "config".
-func MachineScript(p *Profile, configURL, configImage string) (string, error) {
+// argument; configImage, when not empty, is loaded as one more initrd named "config";
+// reportURL, when not empty, is added as flint.report.url, where the agent posts its progress.
+func MachineScript(p *Profile, configURL, configImage, reportURL string) (string, error) {
 	images := initrdImages(p.Initrd)
 	if configImage != "" {
 		images = append(images, initrdImage{"config", configImage})
@@ -91,6 +92,9 @@ func MachineScript(p *Profile, configURL, configImage string) (string, error) {
 			arg = "flint.config.url"
 		}
 		args = append(args, arg+"="+configURL)
+	}
+	if reportURL != "" {
+		args = append(args, "flint.report.url="+reportURL)
 	}
 	cmdline := strings.Join(args, " ")
 	if len(cmdline) >= MaxCmdline {

@@ -75,7 +75,7 @@ func TestMachineScript(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := MachineScript(&tc.profile, tc.configURL, tc.configImage)
+			got, err := MachineScript(&tc.profile, tc.configURL, tc.configImage, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestMachineScript(t *testing.T) {
 	}
 	t.Run("command line too long", func(t *testing.T) {
 		p := Profile{Kernel: "/k", Args: []string{strings.Repeat("x", MaxCmdline)}}
-		if _, err := MachineScript(&p, "", ""); !errors.Is(err, ErrCmdline) {
+		if _, err := MachineScript(&p, "", "", ""); !errors.Is(err, ErrCmdline) {
 			t.Errorf("MachineScript(2 KiB argument) error = %v, want %v", err, ErrCmdline)
 		}
 	})

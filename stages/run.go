@@ -66,6 +66,7 @@ func run(ctx context.Context, env *Env, names []string) error {
 	if env.Resources == nil {
 		env.Resources = cachedResources{env}
 	}
+	env.keepLogTail()
 	rep, err := LoadReport(env.StateDir)
 	if err != nil {
 		return err
@@ -83,6 +84,7 @@ func run(ctx context.Context, env *Env, names []string) error {
 		}
 		start := time.Now()
 		sr := StageReport{Name: name, Started: start.UTC()}
+		env.postStatus(ctx, statusEvent{Stage: name, Event: "started"})
 		err = loadConfig(ctx, env, name)
 		var p *Plan
 		if err == nil {
@@ -101,10 +103,13 @@ func run(ctx context.Context, env *Env, names []string) error {
 			if saveErr := rep.Save(env.StateDir); saveErr != nil {
 				env.Log.Error("cannot save the report", "error", saveErr)
 			}
+			env.Log.Error(name+" failed", "error", err.Error())
+			env.postStatus(ctx, statusEvent{Stage: name, Event: "failure", Message: err.Error()})
 			return err
 		}
 		sr.Result = "success"
 		rep.Stages = append(rep.Stages, sr)
+		env.postStatus(ctx, statusEvent{Stage: name, Event: "success"})
 		if env.configHash != "" {
 			rep.ConfigHash = env.configHash
 			rep.UserConfigProvided = rep.UserConfigProvided || env.userConfigProvided
@@ -118,6 +123,7 @@ func run(ctx context.Context, env *Env, names []string) error {
 			if err != nil {
 				return &StepError{Stage: name, Action: "write " + ResultPath, Err: err}
 			}
+			env.postStatus(ctx, statusEvent{Stage: "complete", Event: "success", Report: rep})
 		}
 		if err := rep.Save(env.StateDir); err != nil {
 			return fmt.Errorf("save the report: %w", err)

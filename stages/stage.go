@@ -113,6 +113,9 @@ type Env struct {
 	// reboot is needed.
 	Reboot func() error
 
+	// ReportURL, when set, receives the progress of each stage (flint.report.url, given by a
+	// boot server).
+	ReportURL string
 	// RootDevice is the partition holding the target's root filesystem, grown to fill its disk
 	// on first boot; "" turns root growth off (the CLI sets it from root= in the initramfs).
 	RootDevice string
@@ -127,6 +130,7 @@ type Env struct {
 	held               []*os.File            // disks locked until the stage ends
 	locked             map[string]bool       // their names
 	written            map[string]*gpt.Table // partition tables this stage wrote, by disk
+	logTail            *ring                 // recent log lines, for failure reports
 }
 
 // fetcher returns the Env's fetcher, creating a default one on first use.

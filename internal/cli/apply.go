@@ -57,7 +57,7 @@ Later stages are planned against the machine as it is, not as earlier stages wou
 	cmd.Flags().StringVar(&f.rootDevice, "root-device", "auto", `the partition of the root filesystem, grown to fill its disk; "auto": from root= on the kernel command line inside the initramfs, "" turns growth off`)
 	cmd.Flags().StringVar(&f.kargsHelper, "kargs-helper", "", "a program that changes kernel arguments (Ignition's helper contract) instead of flint's boot loader entry edit")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		env, err := f.env(cmd.ErrOrStderr())
+		env, err := f.env(cmd.ErrOrStderr(), apply)
 		if err != nil {
 			return usageError(err)
 		}
@@ -82,7 +82,7 @@ Later stages are planned against the machine as it is, not as earlier stages wou
 	return cmd
 }
 
-func (f *runFlags) env(stderr io.Writer) (*stages.Env, error) {
+func (f *runFlags) env(stderr io.Writer, apply bool) (*stages.Env, error) {
 	root, err := rootfs.New(f.root)
 	if err != nil {
 		return nil, err
@@ -101,6 +101,10 @@ func (f *runFlags) env(stderr io.Writer) (*stages.Env, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := &stages.Env{Root: root, StateDir: f.stateDir, Platform: platform, ConfigSource: f.config,
 		Cmdline: cl, Log: log, RootDevice: f.rootDevice, KargsHelper: f.kargsHelper}
+	if apply {
+		// A boot server's status endpoint (flint pxe serve puts it on the command line).
+		env.ReportURL, _ = cl.Get("flint.report.url")
+	}
 	if inInitramfs() {
 		env.Reboot = func() error { return exec.Command("systemctl", "--no-block", "reboot").Run() }
 	}
