@@ -98,8 +98,9 @@ func (disksStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		cfgPath := config.Path{"storage", "filesystems", i}
 		a := &filesystemAction{cfgPath: cfgPath, fs: f}
 		// A device that exists now and that this plan does not change is checked now.
-		if !changed[f.Device] {
-			if _, err := os.Stat(f.Device); err == nil {
+		node, err := filepath.EvalSymlinks(f.Device)
+		if err == nil && !changed[f.Device] && !changed[node] {
+			if _, err := os.Stat(node); err == nil {
 				if _, err := a.decide(f.Device); err != nil {
 					return nil, &StepError{Stage: "disks", Action: "filesystem on " + f.Device, Path: cfgPath, Err: err}
 				}
