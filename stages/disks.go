@@ -62,7 +62,12 @@ func (disksStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		if len(d.Partitions) == 0 && !deref(d.WipeTable) {
 			continue
 		}
-		a, err := planPartitions(env, d, cfgPath)
+		// The node, not a /dev/disk/by-* link: partitions and sysfs are named after it.
+		disk, err := filepath.EvalSymlinks(d.Device)
+		if err != nil {
+			return nil, &StepError{Stage: "disks", Action: "find " + d.Device, Path: cfgPath, Err: err}
+		}
+		a, err := planPartitions(env, d, disk, cfgPath)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +75,7 @@ func (disksStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 			p.Actions = append(p.Actions, a)
 			for _, pa := range a.plan.Actions {
 				if pa.Kind != gpt.Keep && pa.Kind != gpt.Absent {
-					changed[blockdev.PartitionPath(d.Device, pa.Number)] = true
+					changed[blockdev.PartitionPath(disk, pa.Number)] = true
 				}
 			}
 		}
@@ -159,13 +164,13 @@ func deviceSize(dev string) (int64, error) {
 	return fi.Size(), nil
 }
 
-func planPartitions(env *Env, d *config.Disk, cfgPath config.Path) (*partitionAction, error) {
+func planPartitions(env *Env, d *config.Disk, disk string, cfgPath config.Path) (*partitionAction, error) {
 	fail := func(p config.Path, err error) error {
 		return &StepError{Stage: "disks", Action: "partition " + d.Device, Path: p, Err: err}
 	}
-	t, err := readTable(d.Device)
+	t, err := readTable(disk)
 	if errors.Is(err, gpt.ErrLegacyMBR) && deref(d.WipeTable) {
-		size, serr := deviceSize(d.Device)
+		size, serr := deviceSize(disk)
 		if serr != nil {
 			return nil, fail(cfgPath, serr)
 		}
@@ -198,18 +203,18 @@ func planPartitions(env *Env, d *config.Disk, cfgPath config.Path) (*partitionAc
 		if a.Kind == gpt.Keep || a.Kind == gpt.Absent || a.Kind == gpt.Create {
 			continue
 		}
-		if dev := blockdev.PartitionPath(d.Device, a.Number); inUse(dev) {
+		if dev := blockdev.PartitionPath(disk, a.Number); inUse(dev) {
 			return nil, fail(cfgPath.Append("partitions", a.Spec), fmt.Errorf("%w: %s", ErrPartitionInUse, dev))
 		}
 	}
 	if plan.WipeTable {
 		for _, old := range t.Partitions {
-			if dev := blockdev.PartitionPath(d.Device, old.Number); inUse(dev) {
+			if dev := blockdev.PartitionPath(disk, old.Number); inUse(dev) {
 				return nil, fail(cfgPath, fmt.Errorf("%w: %s (wipeTable)", ErrPartitionInUse, dev))
 			}
 		}
 	}
-	return &partitionAction{cfgPath: cfgPath, disk: d.Device, plan: plan}, nil
+	return &partitionAction{cfgPath: cfgPath, disk: disk, plan: plan}, nil
 }
 
 // inUse reports whether a partition is mounted or held by another block device.

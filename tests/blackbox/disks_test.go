@@ -267,3 +267,25 @@ func TestFilesystemFormats(t *testing.T) {
 		}
 	})
 }
+
+// TestDiskByLink names the disk and its new partition through /dev/disk/by-id style links, as
+// configs for real fleets do. The partition's link does not exist yet (udev makes such links
+// after the disks stage lets go of the disk), so the stage must find the partition itself.
+func TestDiskByLink(t *testing.T) {
+	needRoot(t, "mkfs.ext4", "blkid")
+	d := newDisk(t, 64)
+	links := t.TempDir()
+	link := filepath.Join(links, "virtio-flint-test")
+	if err := os.Symlink(d.dev, link); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, fmt.Sprintf(`{"ignition":{"version":"3.6.0"},"storage":{
+		"disks":[{"device":%q,"wipeTable":true,"partitions":[{"number":1,"label":"data"}]}],
+		"filesystems":[{"device":%q,"format":"ext4","label":"linked"}]}}`, link, link+"-part1"))
+	if _, err := apply(t, target(t), cfg, "fetch-offline", "disks"); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := blkid(t, d.part(1)); got["TYPE"] != "ext4" || got["LABEL"] != "linked" {
+		t.Errorf("blkid %s = %v, want ext4 labelled linked", d.part(1), got)
+	}
+}
