@@ -84,9 +84,21 @@ func OpenStore(rawURL, dataDir string) (Store, error) {
 	open, ok := storeOpeners[u.Scheme]
 	storeMu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: %q (known: dir, file)", ErrStoreScheme, rawURL)
+		return nil, fmt.Errorf("%w: %q (known: %s)", ErrStoreScheme, rawURL, strings.Join(storeSchemes(), ", "))
 	}
 	return open(u, dataDir)
+}
+
+// storeSchemes lists the registered schemes, sorted, for the error of an unknown one.
+func storeSchemes() []string {
+	storeMu.Lock()
+	defer storeMu.Unlock()
+	schemes := make([]string, 0, len(storeOpeners))
+	for s := range storeOpeners {
+		schemes = append(schemes, s)
+	}
+	sort.Strings(schemes)
+	return schemes
 }
 
 func openDirStore(u *url.URL, dataDir string) (Store, error) {
@@ -154,10 +166,16 @@ func decodeDataFile(file string, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeData(file, b, v)
+}
+
+// decodeData decodes one YAML or JSON document named name (for errors) into v, refusing
+// unknown keys; every store reads groups and profiles through it.
+func decodeData(name string, b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w: %v", file, ErrDataFile, err)
+		return fmt.Errorf("%s: %w: %v", name, ErrDataFile, err)
 	}
 	return nil
 }
