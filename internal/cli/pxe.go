@@ -27,7 +27,7 @@ const defaultPXEServer = "http://127.0.0.1:8080"
 
 func newPXECmd(io.Reader) *cobra.Command {
 	cmd := &cobra.Command{Use: "pxe", Short: "Network-boot machines and hand each its config"}
-	cmd.AddCommand(newPXEServeCmd(), newPXEStatusCmd())
+	cmd.AddCommand(newPXEServeCmd(), newPXEStatusCmd(), newPXEImportCmd())
 	return cmd
 }
 
@@ -82,10 +82,45 @@ provisioning status to /status; / lists them. See docs/pxe.md.
 	f.StringVar(&dataDir, "data", "/var/lib/flint/pxe", "data directory: profiles/, groups/, configs/, assets/, tftp/, status/")
 	f.StringVar(&httpAddr, "http", ":8080", "HTTP listen address")
 	f.StringVar(&tftpAddr, "tftp", ":69", `TFTP listen address ("" disables TFTP)`)
-	f.StringVar(&storeURL, "store", "", "store URL (default: the data directory)")
+	f.StringVar(&storeURL, "store", "", "store URL: dir:/path or etcd://host:port[,host:port]/prefix (default: the data directory)")
 	f.StringVar(&advertise, "advertise", "", "the server's URL as machines reach it (default: the request's Host)")
 	f.StringVar(&ipxeDir, "ipxe-dir", pxe.DefaultIPXEDir, "directory of the iPXE binaries served over TFTP")
 	f.DurationVar(&tokenTTL, "token-ttl", pxe.DefaultTokenTTL, "how long a machine's config token stays valid")
+	return cmd
+}
+
+func newPXEImportCmd() *cobra.Command {
+	var storeURL string
+	cmd := &cobra.Command{
+		Use:   "import --store URL DIR",
+		Short: "Copy a data directory's groups, profiles and configs into a shared store (etcd)",
+		Long: `Import checks a data directory as serve does and makes the store's groups, profiles and
+configs those of the directory: new and changed ones are written (configs first, groups last),
+then the ones the directory no longer has are removed. Status records and the token key are
+kept. Every server on the store sees the change at its next request. See docs/pxe.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if storeURL == "" {
+				return usageError(fmt.Errorf("--store is required"))
+			}
+			store, err := pxe.OpenStore(storeURL, args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			imp, ok := store.(pxe.Importer)
+			if !ok {
+				return usageError(fmt.Errorf("--store %s: the store reads its data directory itself; import is for shared stores", storeURL))
+			}
+			st, err := imp.Import(cmd.Context(), args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d groups, %d profiles, %d configs; removed %d\n",
+				st.Groups, st.Profiles, st.Configs, st.Removed)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&storeURL, "store", "", "store URL: etcd://host:port[,host:port]/prefix")
 	return cmd
 }
 
