@@ -97,6 +97,16 @@ func TestStatusPage(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status page rows mismatch (-want +got):\n%s", diff)
 	}
+	t.Run("summary, failures first", func(t *testing.T) {
+		got := newPageView([]MachineStatus{{Result: ResultProvisioned}, {Result: ResultBooted}, {Result: ResultFailed}, {Result: ResultFailed}}, boot).Counts
+		want := []resultCount{{ResultFailed, 2}, {ResultBooted, 1}, {ResultProvisioned, 1}}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(resultCount{})); diff != "" {
+			t.Errorf("newPageView().Counts mismatch (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(page, `<span class="count failed">1 failed</span>`) {
+			t.Errorf("the page has no count of failed machines")
+		}
+	})
 	t.Run("empty", func(t *testing.T) {
 		_, ts := testServer(t, testData(t))
 		_, page := get(t, ts.URL+"/")
