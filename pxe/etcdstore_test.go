@@ -442,6 +442,28 @@ func TestEtcdImport(t *testing.T) {
 	})
 }
 
+// TestEtcdLocalFiles: the etcd store has no directory for the local files a YAML config
+// names, so such a config is a 500, not a config without the file.
+func TestEtcdLocalFiles(t *testing.T) {
+	ep := startEtcd(t)
+	s := newTestEtcdStore(t, ep)
+	err := s.applyOps(context.Background(), []etcdOp{
+		{Put: &etcdPut{Key: []byte(s.key(GroupsDir, "all")), Value: []byte("profile: p\n")}},
+		{Put: &etcdPut{Key: []byte(s.key(ProfilesDir, "p")), Value: []byte("kernel: /k\nconfig: local.yaml\n")}},
+		{Put: &etcdPut{Key: []byte(s.key(ConfigsDir, "local.yaml")), Value: []byte("variant: flint\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/x\n      contents: {local: x}\n")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Store: s, DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	_, token := bootMachine(t, ts.URL, "mac=52:54:00:00:00:09")
+	if code, body := get(t, ts.URL+"/config?token="+url.QueryEscape(token)); code != http.StatusInternalServerError {
+		t.Errorf("GET /config of a config with a local file = %d %s, want 500", code, body)
+	}
+}
+
 func TestEtcdStoreURL(t *testing.T) {
 	ep := startEtcd(t)
 	host := strings.TrimPrefix(ep, "http://")
