@@ -3,12 +3,20 @@ package pxe
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -59,17 +67,25 @@ func (b *syncBuffer) String() string {
 // the test ends and returns its client URL.
 func startEtcd(t testing.TB) string {
 	t.Helper()
+	return runEtcd(t, "http", nil, http.DefaultClient)
+}
+
+// runEtcd starts etcd with its client URL of scheme and extra flags; health is the client
+// that asks it whether it is ready.
+func runEtcd(t testing.TB, scheme string, extra []string, health *http.Client) string {
+	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		t.Skip("etcd is not installed (apt-get install etcd-server; .ci/run does)")
 	}
-	client := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	client := fmt.Sprintf("%s://127.0.0.1:%d", scheme, freePort(t))
 	peer := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	var log syncBuffer
 	cmd := exec.Command(bin, "--name", "pxe", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "pxe="+peer)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -82,7 +98,7 @@ func startEtcd(t testing.TB) string {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get(client + "/health")
+		resp, err := health.Get(client + "/health")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -518,6 +534,82 @@ func TestEtcdStoreURL(t *testing.T) {
 	t.Run("no host", func(t *testing.T) {
 		if st, err := OpenStore("etcd:///p", ""); !errors.Is(err, ErrStoreScheme) {
 			t.Errorf("OpenStore(etcd:///p) = %v, %v, want %v", st, err, ErrStoreScheme)
+		}
+	})
+}
+
+// writeCert writes a certificate signed by parent (self-signed when parent is nil) and its
+// key as PEM files dir/name.pem and dir/name-key.pem.
+func writeCert(t *testing.T, dir, name string, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{
+		name + ".pem":     string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		name + "-key.pem": string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})),
+	})
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// TestEtcdTLS runs etcd with TLS and client certificate authentication: the store reaches it
+// with ca, cert and key from its URL, and not without the client certificate.
+func TestEtcdTLS(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	ca, caKey := writeCert(t, dir, "ca", &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, nil, nil)
+	writeCert(t, dir, "server", &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "etcd"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}, ca, caKey)
+	writeCert(t, dir, "client", &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "flint"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, caKey)
+	p := func(name string) string { return filepath.Join(dir, name) }
+	pair, err := tls.LoadX509KeyPair(p("client.pem"), p("client-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	health := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}}}
+	ep := runEtcd(t, "https", []string{"--cert-file", p("server.pem"), "--key-file", p("server-key.pem"),
+		"--trusted-ca-file", p("ca.pem"), "--client-cert-auth"}, health)
+	host := strings.TrimPrefix(ep, "https://")
+	q := url.Values{"ca": {p("ca.pem")}, "cert": {p("client.pem")}, "key": {p("client-key.pem")}}
+	t.Run("with the client certificate", func(t *testing.T) {
+		st, err := OpenStore("etcd://"+host+"/tls?"+q.Encode(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key, err := st.Secret(context.Background()); err != nil || len(key) != 32 {
+			t.Errorf("Secret() over TLS = %x, %v", key, err)
+		}
+	})
+	t.Run("without it", func(t *testing.T) {
+		st, err := OpenStore("etcd://"+host+"/tls?ca="+url.QueryEscape(p("ca.pem")), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key, err := st.Secret(context.Background()); !errors.Is(err, ErrEtcd) {
+			t.Errorf("Secret() without a client certificate = %x, %v, want %v", key, err, ErrEtcd)
 		}
 	})
 }
