@@ -72,6 +72,7 @@ install() {
         inst_rules 55-dm.rules 60-persistent-storage-dm.rules 95-dm-notify.rules \
             10-dm.rules 13-dm-disk.rules
     fi
+    inst_rules "$moddir/59-flint-persist.rules"
 
     inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
     inst_script "$moddir/flint-failure" /usr/lib/flint/flint-failure
