@@ -37,6 +37,11 @@ installkernel() {
     hostonly='' instmods virtio_pci virtio_blk virtio_scsi virtio_net \
         ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 \
         md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt
+    # What dm-crypt asks the kernel's crypto API for with cryptsetup's defaults (aes-xts-plain64),
+    # and the socket interface cryptsetup itself uses for keyslots. Built into some kernels,
+    # modules in others (Debian's cloud kernel: xts, ecb, the AF_ALG ones, the x86 AES-NI and
+    # SHA-256 drivers); the kernel loads them on demand, so they only have to be here.
+    hostonly='' instmods xts ecb af_alg algif_skcipher algif_hash aesni_intel sha256_ssse3
 }
 
 install() {
@@ -55,6 +60,19 @@ install() {
         sgdisk partx blkid wipefs blockdev \
         useradd usermod userdel groupadd groupmod groupdel chpasswd \
         mount umount sync systemctl journalctl networkctl
+
+    # mdadm and cryptsetup wait for udev to name what they create: /dev/md/NAME comes from
+    # mdadm's rules, /dev/mapper/NAME and the end of libdevmapper's wait from dmsetup's.
+    if find_binary mdadm &>/dev/null; then
+        inst_rules 01-md-raid-creating.rules 63-md-raid-arrays.rules
+    fi
+    if find_binary dmsetup &>/dev/null; then
+        inst_multiple dmsetup
+        # Debian's names, then the upstream ones.
+        inst_rules 55-dm.rules 60-persistent-storage-dm.rules 95-dm-notify.rules \
+            10-dm.rules 13-dm-disk.rules
+    fi
+    inst_rules "$moddir/59-flint-persist.rules"
 
     inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
     inst_script "$moddir/flint-failure" /usr/lib/flint/flint-failure

@@ -41,12 +41,17 @@ func (a *raidAction) Apply(ctx context.Context, env *Env) error {
 		env.Log.Info("RAID array exists, keeping it", "device", dev)
 		return nil
 	}
-	for _, d := range a.raid.Devices {
-		if err := env.waitDevice(ctx, d); err != nil {
+	// Member partitions this stage created have no udev links yet (the stage holds their
+	// disks' locks), so they are named by their kernel nodes.
+	r := *a.raid
+	r.Devices = make([]string, len(a.raid.Devices))
+	for i, d := range a.raid.Devices {
+		r.Devices[i] = env.partitionNode(d)
+		if err := env.waitDevice(ctx, r.Devices[i]); err != nil {
 			return err
 		}
 	}
-	if _, _, err := env.runner().Run(ctx, raidArgs(a.raid)); err != nil {
+	if _, _, err := env.runner().Run(ctx, raidArgs(&r)); err != nil {
 		return err
 	}
 	return env.waitDevice(ctx, dev)

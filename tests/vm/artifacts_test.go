@@ -21,10 +21,12 @@ import (
 )
 
 // The root image: Debian bookworm, minbase, with systemd as init. Changing the list changes the
-// cache key of the debootstrap tarball.
+// cache key of the debootstrap tarball. mdadm's udev rules assemble RAID arrays at boot and
+// cryptsetup brings dmsetup's rules for /dev/mapper; systemd itself (bookworm's 252) carries
+// systemd-cryptsetup, which unlocks what /etc/crypttab names.
 const debianSuite = "bookworm"
 
-var rootPackages = []string{"systemd", "systemd-sysv", "udev", "passwd"}
+var rootPackages = []string{"systemd", "systemd-sysv", "udev", "passwd", "mdadm", "cryptsetup"}
 
 // Layout of the root disk: a GPT with one ext4 partition labelled ROOT that fills half the disk,
 // so that a first boot has room to grow it.
