@@ -107,6 +107,12 @@ func (s fetchStage) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		p.Actions = append(p.Actions, &needNetAction{why: "the config names remote resources"})
 		return p, nil
 	}
+	if s.offline && env.ReportURL != "" {
+		// A config read without the network (embedded in the initramfs) still owes the boot
+		// server its progress: without the network every report of the run would be lost.
+		p.Actions = append(p.Actions, &needNetAction{why: "progress reports go to flint.report.url"})
+		return p, nil
+	}
 	if err := configureFetcher(ctx, f, cfg); err != nil {
 		return nil, err
 	}

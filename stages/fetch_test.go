@@ -101,6 +101,12 @@ func TestRunSources(t *testing.T) {
 			sysFile(t, env, "/config.ign", `{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/etc/remote","contents":{"source":"`+srv.URL+`/remote.txt","verification":{"hash":"`+sha512Of("remote data")+`"}}}]}}`)
 			return env
 		}, want: map[string]string{"etc/remote": "remote data"}},
+		{name: "embedded config with a report URL asks for the network", remote: true, setup: func(t *testing.T) *Env {
+			env := runEnv(t, "metal", "")
+			env.ReportURL = srv.URL + "/status"
+			sysFile(t, env, "/config.ign", `{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/etc/offline","contents":{"source":"data:,o"}}]}}`)
+			return env
+		}, want: map[string]string{"etc/offline": "o"}},
 		{name: "file platform", setup: func(t *testing.T) *Env {
 			env := runEnv(t, "file", "")
 			p := filepath.Join(t.TempDir(), "c.ign")
