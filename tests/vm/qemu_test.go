@@ -42,7 +42,16 @@ type machine struct {
 	args   []string // kernel arguments after baseArgs
 	config string   // file passed as fw_cfg opt/com.coreos/config
 	net    bool     // a virtio NIC on user-mode networking (the host is 10.0.2.2)
+	// netboot, when set, boots from the network instead of the harness's kernel: QEMU's iPXE
+	// ROM gets this URL as the DHCP boot file (-boot n); args and config are not used.
+	netboot string
+	mac     string // the NIC's MAC address, when set
+	uefi    bool   // OVMF instead of SeaBIOS (see ovmfFirmware)
 }
+
+// Lines that end a network boot that will not load a kernel: iPXE gave up, and SeaBIOS found
+// nothing else to boot.
+var netbootFatalMarkers = []string{"No more network devices", "No bootable device"}
 
 // console is what a boot printed, and how it ended.
 type console struct {
@@ -111,8 +120,20 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	qemuArgs := []string{
 		"-accel", accel, "-M", "q35", "-m", "1024", "-smp", "1",
 		"-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", a.kernel, "-initrd", a.initrd,
-		"-append", strings.Join(append(append([]string{}, baseArgs...), m.args...), " "),
+	}
+	fatal := fatalMarkers
+	if m.netboot != "" {
+		qemuArgs = append(qemuArgs, "-boot", "n")
+		fatal = append(append([]string{}, fatalMarkers...), netbootFatalMarkers...)
+	} else {
+		qemuArgs = append(qemuArgs, "-kernel", a.kernel, "-initrd", a.initrd,
+			"-append", strings.Join(append(append([]string{}, baseArgs...), m.args...), " "))
+	}
+	if m.uefi {
+		code, vars := ovmfFirmware(t)
+		qemuArgs = append(qemuArgs,
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+code,
+			"-drive", "if=pflash,format=raw,unit=1,file="+vars)
 	}
 	for _, d := range m.disks {
 		qemuArgs = append(qemuArgs, "-drive", "file="+d+",if=virtio,format=raw")
@@ -120,8 +141,15 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 	if m.config != "" {
 		qemuArgs = append(qemuArgs, "-fw_cfg", "name=opt/com.coreos/config,file="+m.config)
 	}
-	if m.net {
-		qemuArgs = append(qemuArgs, "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0")
+	if m.net || m.netboot != "" {
+		netdev, nic := "user,id=n0", "virtio-net-pci,netdev=n0"
+		if m.netboot != "" {
+			netdev += ",bootfile=" + m.netboot
+		}
+		if m.mac != "" {
+			nic += ",mac=" + m.mac
+		}
+		qemuArgs = append(qemuArgs, "-netdev", netdev, "-device", nic)
 	}
 
 	timeout := bootTimeout()
@@ -161,7 +189,7 @@ func (a *artifacts) boot(t *testing.T, m machine) *console {
 			if strings.Contains(line, markerFlintFailed) {
 				c.failure = line
 			}
-			for _, f := range fatalMarkers {
+			for _, f := range fatal {
 				if strings.Contains(line, f) {
 					c.failure = line
 				}
