@@ -193,6 +193,16 @@ func TestModuleUnits(t *testing.T) {
 			t.Errorf("flint-disks.service is not ordered before %s", want)
 		}
 	}
+	// A stage must not start after the one before it failed: the failure unit prints its
+	// report before it isolates emergency.target, and meanwhile a later stage would run (a
+	// failed fetch leaves the config cached, so disks would partition from it).
+	stageOrder := []string{"fetch-offline", "fetch", "kargs", "disks", "mount", "files"}
+	for i := 1; i < len(stageOrder); i++ {
+		name, prev := "flint-"+stageOrder[i]+".service", "flint-"+stageOrder[i-1]+".service"
+		if !regexp.MustCompile(`(?m)^Requires=.*\b` + regexp.QuoteMeta(prev)).MatchString(units[name]) {
+			t.Errorf("%s does not require %s", name, prev)
+		}
+	}
 	if !regexp.MustCompile(`(?m)^Before=initrd-parse-etc\.service`).MatchString(units["flint-files.service"]) {
 		t.Errorf("flint-files.service is not ordered before initrd-parse-etc.service")
 	}

@@ -281,7 +281,7 @@ func pxeData(t *testing.T) map[string]string {
 	group := func(profile, mac string) string {
 		return pxeYAML(t, map[string]any{"profile": profile, "selector": map[string]string{"mac": mac}})
 	}
-	return map[string]string{
+	data := map[string]string{
 		"configs/good.yaml":       pxeGoodConfig(t),
 		"configs/broken.yaml":     pxeBrokenConfig(t),
 		"profiles/by-url.yaml":    profile("good.yaml", pxe.DeliveryURL),
@@ -291,6 +291,15 @@ func pxeData(t *testing.T) map[string]string {
 		"groups/bios-broken.yaml": group("broken", macBroken),
 		"groups/uefi-initrd.yaml": group("by-initrd", macInitrd),
 	}
+	// A template the server refuses would cost a whole boot to find out.
+	for _, name := range []string{"good.yaml", "broken.yaml"} {
+		td := &pxe.TemplateData{Labels: pxe.Labels{"mac": macURL}, Metadata: map[string]any{},
+			MachineID: "52-54-00-f1-00-01", Group: "g", Profile: "p", Server: "http://10.0.2.2:1"}
+		if _, rep, err := pxe.RenderConfig(name, []byte(data["configs/"+name]), td, ""); err != nil {
+			t.Fatalf("the server would refuse configs/%s: %v\n%v", name, err, rep)
+		}
+	}
+	return data
 }
 
 // needNetboot returns the artifacts, or ends the test when the iPXE ROM QEMU loads for a
