@@ -267,6 +267,7 @@ func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request) {
 	}
 	out, code, err := s.renderFor(r.Context(), m, s.baseURL(r), token)
 	if err != nil {
+		s.configFailed(r.Context(), m, code, err)
 		s.httpError(w, r, code, err)
 		return
 	}
@@ -285,6 +286,7 @@ func (s *Server) serveConfigInitrd(w http.ResponseWriter, r *http.Request) {
 	}
 	out, code, err := s.renderFor(r.Context(), m, s.baseURL(r), token)
 	if err != nil {
+		s.configFailed(r.Context(), m, code, err)
 		s.httpError(w, r, code, err)
 		return
 	}
@@ -343,6 +345,26 @@ func openConfined(dir, name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, errNotRegular
 	}
 	return f, info, nil
+}
+
+// configFailed records, as the machine's failure, that the server could not give it its
+// config (a template or validation error): the machine itself only sees errors and retries,
+// so without this the status page would show it provisioning forever.
+func (s *Server) configFailed(ctx context.Context, m *machine, code int, err error) {
+	if code < http.StatusInternalServerError {
+		return
+	}
+	rep := StatusReport{Stage: "config", Event: EventFailure, Message: "the server cannot serve the config: " + err.Error()}
+	recErr := s.Store.RecordStatus(ctx, MachineID(m.labels), func(st *MachineStatus) error {
+		if st.Labels == nil {
+			st.Labels = m.labels
+		}
+		st.apply(s.now(), &rep)
+		return nil
+	})
+	if recErr != nil {
+		s.log().Error("cannot record the config failure", "error", recErr)
+	}
 }
 
 func (s *Server) serveStatusPost(w http.ResponseWriter, r *http.Request) {

@@ -209,6 +209,25 @@ func TestHTTPConfigTokens(t *testing.T) {
 			if code != http.StatusInternalServerError || !strings.Contains(body, tc.want) {
 				t.Errorf("GET /config = %d %q, want 500 mentioning %q", code, body, tc.want)
 			}
+			// The machine only sees errors; the server records its failure for people.
+			_, list := get(t, ts.URL+"/status.json")
+			var all []MachineStatus
+			if err := json.Unmarshal([]byte(list), &all); err != nil {
+				t.Fatal(err)
+			}
+			id := strings.TrimPrefix(tc.query, "mac=")
+			found := false
+			for _, st := range all {
+				if st.ID == id {
+					found = true
+					if st.Result != ResultFailed || !strings.Contains(st.Error, tc.want) {
+						t.Errorf("machine %s: result %q, error %q; want failed mentioning %q", id, st.Result, st.Error, tc.want)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("machine %s not in /status.json", id)
+			}
 		})
 	}
 }
