@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/flint-provision/flint/internal/rootfs"
 )
 
 // Store holds what the server serves and what machines report: groups, profiles, config
@@ -323,31 +325,7 @@ func (s *DirStore) ListStatus(ctx context.Context) ([]MachineStatus, error) {
 	return list, nil
 }
 
-// writeAtomic writes a file through a temporary file, fsync and rename, so a reader (or a
-// crash) never sees half a record.
+// writeAtomic writes a file so that a reader (or a crash) never sees half a record.
 func writeAtomic(p string, data []byte, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	return rootfs.WriteHostFile(p, data, perm)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/flint-provision/flint/internal/rootfs"
 )
 
 // Report is the record of a provisioning run. Each stage is a separate process at first
@@ -107,30 +109,7 @@ func hashConfig(b []byte) string {
 	return "sha512-" + hex.EncodeToString(sum[:])
 }
 
-// writeAtomic writes a host file through a temporary file and a rename.
+// writeAtomic writes a host file atomically (the state directory's files).
 func writeAtomic(p string, data []byte, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".flint-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
+	return rootfs.WriteHostFile(p, data, perm)
 }

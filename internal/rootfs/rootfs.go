@@ -320,3 +320,33 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteHostFile writes a file of the host (not of a target root) through a temporary file in
+// the same directory, fsync and rename, so a reader or a crash never sees half of it. Missing
+// parent directories are created 0755.
+func WriteHostFile(p string, data []byte, perm fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".flint-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // fails harmlessly once renamed
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), p)
+}
